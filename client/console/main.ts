@@ -1,0 +1,132 @@
+// The operator console (first version): every job, its live workers and its test curve, refreshed each second.
+import uPlot from 'uplot'
+import 'uplot/dist/uPlot.min.css'
+import type { JobSummary } from '../../protocol/job.ts'
+import { bytes } from '../volunteer/dom.ts'
+
+interface WorkerRow {
+  id: string
+  engine: string
+  adapter: string
+  ready: boolean
+  clock: number | null
+  samples: number
+  samplesPerSecond: number
+  lastLoss: number | null
+  links: Record<string, 'p2p' | 'relay'>
+  leases: Array<{ shard: number; epoch: number }>
+}
+interface JobDetail extends JobSummary {
+  bytes: { p2p: number; relay: number; coordinator: number }
+  workersList: WorkerRow[]
+  curve: Array<{ t: number; clock: number; testAccuracy: number; testLoss: number }>
+}
+
+const charts = new Map<string, uPlot>()
+const root = document.getElementById('jobs')!
+
+function cell(text: string, cls = ''): HTMLTableCellElement {
+  const td = document.createElement('td')
+  td.textContent = text
+  if (cls) td.className = cls
+  return td
+}
+
+function table(head: string[], rows: HTMLTableCellElement[][]): HTMLTableElement {
+  const t = document.createElement('table')
+  const tr = t.createTHead().insertRow()
+  for (const h of head) tr.append(Object.assign(document.createElement('th'), { textContent: h }))
+  const body = t.createTBody()
+  for (const r of rows) body.insertRow().append(...r)
+  return t
+}
+
+function pct(x: number | null): string {
+  return x === null ? '–' : `${(100 * x).toFixed(2)} %`
+}
+
+function jobCard(j: JobDetail): HTMLElement {
+  const card = document.createElement('section')
+  card.className = 'card'
+  card.dataset.job = j.id
+  const h = document.createElement('h2')
+  h.innerHTML = `${j.name} <small>${j.id}</small> · <span class="state-${j.state}">${j.state}</span>`
+  const summary = table(
+    ['workers', 'clock (min–max)', 'staleness (max seen / s)', 'epoch', 'shards', 'test accuracy', 'test loss', 'samples/s', 'bytes p2p / relay / coordinator'],
+    [[
+      cell(String(j.workers), 'workers'),
+      cell(`${j.minClock}–${j.maxClock}`),
+      cell(`${j.maxObservedStaleness} / ${j.hyper.staleness}`),
+      cell(`${Math.min(j.epoch + 1, j.hyper.epochs)} of ${j.hyper.epochs}`),
+      cell(`${j.shardsDone} / ${j.shardsTotal}`),
+      cell(pct(j.testAccuracy), 'accuracy'),
+      cell(j.testLoss === null ? '–' : j.testLoss.toFixed(4)),
+      cell(j.samplesPerSecond.toFixed(1)),
+      cell(`${bytes(j.bytes.p2p)} / ${bytes(j.bytes.relay)} / ${bytes(j.bytes.coordinator)}`),
+    ]],
+  )
+  const workers = table(
+    ['worker', 'engine', 'adapter', 'clock', 'samples', 'samples/s', 'batch loss', 'links', 'shard'],
+    j.workersList.map((w) => [
+      cell(w.id),
+      cell(w.engine),
+      cell(w.adapter || '–'),
+      cell(w.clock === null ? (w.ready ? '–' : 'linking') : String(w.clock)),
+      cell(String(w.samples)),
+      cell(w.samplesPerSecond.toFixed(1)),
+      cell(w.lastLoss === null ? '–' : w.lastLoss.toFixed(4)),
+      cell(Object.entries(w.links).map(([p, s]) => `${p}:${s}`).join(' ') || '–'),
+      cell(w.leases.map((l) => `${l.epoch + 1}:${l.shard}`).join(' ') || 'idle'),
+    ]),
+  )
+  const chart = document.createElement('div')
+  chart.className = 'chart'
+  card.append(h, summary, workers, chart)
+  return card
+}
+
+function plot(j: JobDetail, host: HTMLElement): void {
+  const t0 = j.curve[0]?.t ?? 0
+  const data: uPlot.AlignedData = [j.curve.map((p) => (p.t - t0) / 1000), j.curve.map((p) => p.testAccuracy), j.curve.map((p) => p.testLoss)]
+  let u = charts.get(j.id)
+  if (!u || !host.contains(u.root)) {
+    u?.destroy()
+    u = new uPlot(
+      {
+        width: Math.max(320, host.clientWidth || 640),
+        height: 220,
+        scales: { x: { time: false } },
+        axes: [{ label: 'seconds' }, { label: 'test accuracy' }, { side: 1, scale: 'loss', label: 'test loss', grid: { show: false } }],
+        series: [{}, { label: 'accuracy', stroke: '#1b7f3b' }, { label: 'loss', stroke: '#b3261e', scale: 'loss' }],
+      },
+      data,
+      host,
+    )
+    charts.set(j.id, u)
+  } else u.setData(data)
+}
+
+async function refresh(): Promise<void> {
+  try {
+    const list = (await (await fetch('/api/jobs')).json()) as JobSummary[]
+    const details = await Promise.all(list.map(async (s) => (await (await fetch(`/api/jobs/${s.id}`)).json()) as JobDetail))
+    if (!details.length) {
+      root.replaceChildren(Object.assign(document.createElement('p'), { textContent: 'No jobs yet. Create one with `tabgrid job create` or POST /api/jobs.' }))
+      return
+    }
+    const cards = details.reverse().map((j) => {
+      const card = jobCard(j)
+      const old = root.querySelector<HTMLElement>(`section[data-job="${j.id}"] .chart`)
+      const host = card.querySelector<HTMLElement>('.chart')!
+      if (old) host.replaceWith(old)
+      return { card, j }
+    })
+    root.replaceChildren(...cards.map((c) => c.card))
+    for (const { card, j } of cards) plot(j, card.querySelector<HTMLElement>('.chart')!)
+  } catch (e) {
+    root.replaceChildren(Object.assign(document.createElement('p'), { textContent: `Cannot reach the coordinator: ${(e as Error).message}` }))
+  }
+}
+
+void refresh()
+setInterval(() => void refresh(), 1000)

@@ -1,0 +1,91 @@
+// What a worker has applied from each peer, and whether the SSP read guarantee lets it start its next clock.
+import type { ClockView } from '../../protocol/messages.ts'
+
+interface Chain {
+  /** Every update of this peer with clock ≤ contig has been applied (or never existed). */
+  contig: number
+  /** Received and applied, but not yet chained to contig: prev → clock. */
+  ahead: Map<number, number>
+  /** Clocks in `ahead`, for de-duplication. */
+  seen: Set<number>
+  /** Set when the peer left: the clock of its last update the coordinator received. */
+  final?: number
+}
+
+export interface Missing {
+  peer: string
+  after: number
+}
+
+/**
+ * Tracks each peer's chain of updates (each update names its predecessor, `prev`), so a worker knows exactly which
+ * updates it has, can drop duplicates (an update may arrive both P2P and in a snapshot), and can decide the read
+ * guarantee: before clock c, every update of every peer with clock ≤ c − s − 1 is applied.
+ */
+export class PeerClocks {
+  private readonly chains = new Map<string, Chain>()
+
+  /** `vc` is the snapshot's vector clock: per peer, the last update already inside the model. */
+  constructor(
+    private readonly me: string,
+    vc: Record<string, number> = {},
+  ) {
+    for (const [p, c] of Object.entries(vc)) if (p !== me) this.chain(p).contig = c
+  }
+
+  /** Records an arriving update; false when it is a duplicate that must not be applied again. */
+  accept(peer: string, clock: number, prev: number): boolean {
+    if (peer === this.me) return false
+    const ch = this.chain(peer)
+    if (clock <= ch.contig || ch.seen.has(clock)) return false
+    ch.seen.add(clock)
+    ch.ahead.set(prev, clock)
+    let next = ch.ahead.get(ch.contig)
+    while (next !== undefined) {
+      ch.ahead.delete(ch.contig)
+      ch.seen.delete(next)
+      ch.contig = next
+      next = ch.ahead.get(ch.contig)
+    }
+    return true
+  }
+
+  /** A peer left; `last` is its final update clock at the coordinator. */
+  left(peer: string, last: number): void {
+    this.chain(peer).final = last
+  }
+
+  contig(peer: string): number {
+    return this.chains.get(peer)?.contig ?? -1
+  }
+
+  /**
+   * Peers whose updates up to min(c − s − 1, last) are not all applied yet, given the latest clock view. Empty means
+   * the read guarantee holds for clock c (the caller also checks view.min ≥ c − s).
+   */
+  missing(view: ClockView, c: number, s: number): Missing[] {
+    const horizon = c - s - 1
+    if (horizon < 0) return []
+    const out: Missing[] = []
+    const lasts = new Map<string, number>(Object.entries(view.last))
+    for (const [p, ch] of this.chains) if (ch.final !== undefined) lasts.set(p, Math.max(lasts.get(p) ?? -1, ch.final))
+    for (const [p, last] of lasts) {
+      if (p === this.me) continue
+      const need = Math.min(horizon, last)
+      const have = this.contig(p)
+      if (have < need) out.push({ peer: p, after: have })
+    }
+    return out
+  }
+
+  /** Peers (live or departed) whose every update the coordinator holds has not arrived here yet. */
+  behind(view: ClockView): Missing[] {
+    return this.missing(view, Number.MAX_SAFE_INTEGER, 0)
+  }
+
+  private chain(p: string): Chain {
+    let ch = this.chains.get(p)
+    if (!ch) this.chains.set(p, (ch = { contig: -1, ahead: new Map(), seen: new Set() }))
+    return ch
+  }
+}

@@ -1,0 +1,78 @@
+// What a worker shows about itself: phase, clocks, throughput, peers and bytes; and a samples/s meter.
+import type { JobInfo } from '../../protocol/job.ts'
+import type { LinkState } from '../../protocol/messages.ts'
+
+export interface WorkerStatus {
+  phase: 'starting' | 'connecting' | 'linking' | 'waiting' | 'training' | 'waiting-slowest' | 'waiting-updates' | 'idle' | 'done' | 'left' | 'error'
+  workerId: string
+  job: JobInfo | null
+  clock: number
+  lastUpdateClock: number
+  minClock: number
+  epoch: number
+  shard: number
+  samples: number
+  samplesPerSecond: number
+  firstLoss: number | null
+  lastLoss: number | null
+  peers: Record<string, 'connecting' | LinkState>
+  bytes: { p2pSent: number; p2pReceived: number; relayReceived: number; coordinatorSent: number }
+  applied: number
+  duplicates: number
+  rejectedFrames: number
+  resends: number
+  sspWaitMs: number
+  error?: string
+}
+
+export function initialStatus(): WorkerStatus {
+  return {
+    phase: 'starting',
+    workerId: '',
+    job: null,
+    clock: 0,
+    lastUpdateClock: -1,
+    minClock: 0,
+    epoch: 0,
+    shard: -1,
+    samples: 0,
+    samplesPerSecond: 0,
+    firstLoss: null,
+    lastLoss: null,
+    peers: {},
+    bytes: { p2pSent: 0, p2pReceived: 0, relayReceived: 0, coordinatorSent: 0 },
+    applied: 0,
+    duplicates: 0,
+    rejectedFrames: 0,
+    resends: 0,
+    sspWaitMs: 0,
+  }
+}
+
+/** Samples per second over a sliding window. */
+export class RateMeter {
+  private readonly events: Array<[number, number]> = []
+
+  constructor(
+    private readonly windowMs = 5000,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  add(n: number): void {
+    this.events.push([this.now(), n])
+    this.prune()
+  }
+
+  perSecond(): number {
+    this.prune()
+    if (this.events.length < 2) return 0
+    const span = (this.now() - this.events[0][0]) / 1000
+    const total = this.events.reduce((s, [, n]) => s + n, 0)
+    return span > 0 ? total / span : 0
+  }
+
+  private prune(): void {
+    const cut = this.now() - this.windowMs
+    while (this.events.length && this.events[0][0] < cut) this.events.shift()
+  }
+}

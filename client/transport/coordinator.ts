@@ -1,0 +1,45 @@
+// The worker's socket.io link to the coordinator: typed requests with deadlines, typed pushed events.
+import type { Socket } from 'socket.io-client'
+import { TabgridError, type Rejection } from '../../protocol/errors.ts'
+import type { ClientEvents, ClientMessageType, Msg, Replies, ServerEvents } from '../../protocol/messages.ts'
+
+/** How long a request may wait for its ack before it fails with ERR_TIMEOUT. */
+export const REQUEST_TIMEOUT_MS = 15_000
+
+export type WorkerSocket = Socket<ServerEvents, ClientEvents>
+
+/**
+ * Wraps an injected socket.io-client socket.
+ *
+ * @example
+ * const c = new CoordinatorLink(io(url))
+ * const hello = await c.request('hello', { type: 'hello', engine: 'webgpu' })
+ */
+export class CoordinatorLink {
+  /** Bytes of update payloads this worker uploaded. */
+  sentBytes = 0
+
+  constructor(readonly socket: WorkerSocket) {}
+
+  /** Sends one message and resolves with its success reply; a rejection or a timeout throws a TabgridError. */
+  async request<T extends ClientMessageType>(type: T, msg: Msg<T>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Replies[T]> {
+    if (msg.type === 'update') this.sentBytes += msg.payload.byteLength
+    let reply: Replies[T] | Rejection
+    try {
+      const emit = this.socket.timeout(timeoutMs).emitWithAck as unknown as (t: T, m: Msg<T>) => Promise<Replies[T] | Rejection>
+      reply = await emit(type, msg)
+    } catch {
+      throw new TabgridError('ERR_TIMEOUT', `${type}: no answer within ${timeoutMs} ms`)
+    }
+    if (!reply.ok) throw new TabgridError(reply.code, reply.reason)
+    return reply
+  }
+
+  on<E extends keyof ServerEvents>(event: E, fn: ServerEvents[E]): void {
+    ;(this.socket.on as (e: E, f: ServerEvents[E]) => void)(event, fn)
+  }
+
+  close(): void {
+    this.socket.disconnect()
+  }
+}

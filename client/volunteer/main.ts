@@ -1,0 +1,104 @@
+// The volunteer page: opens WebGPU (or falls back to the CPU), joins a job and shows what this tab is doing.
+import SimplePeer from 'simple-peer/simplepeer.min.js'
+import { io } from 'socket.io-client'
+import { createCpuEngine } from '../gpu/cpu-engine.ts'
+import { openDevice } from '../gpu/device.ts'
+import { createGpuEngine } from '../gpu/engine.ts'
+import { CoordinatorLink, type WorkerSocket } from '../transport/coordinator.ts'
+import type { WorkerStatus } from '../train/status.ts'
+import { Worker, type Backend } from '../train/worker.ts'
+import { bytes, el, setText } from './dom.ts'
+
+async function chooseBackend(): Promise<Backend> {
+  if (!('gpu' in navigator) || !navigator.gpu) {
+    notice('This browser has no WebGPU (ERR_NO_WEBGPU), so this tab trains with the CPU version of the same kernels. It still helps, just more slowly.')
+    setText('engine', 'CPU (no WebGPU in this browser)')
+    return { kind: 'cpu', create: createCpuEngine }
+  }
+  try {
+    const gpu = await openDevice(navigator.gpu, (why) => notice(`The GPU device was lost (ERR_GPU_LOST): ${why}. Reload the page to rejoin.`, true))
+    setText('engine', 'WebGPU')
+    setText('adapter', gpu.adapter)
+    setText('limits', gpu.limits)
+    return { kind: 'webgpu', create: (dims) => createGpuEngine(gpu.device, dims) }
+  } catch (e) {
+    notice(`WebGPU is present but no device could be opened (${(e as Error).message}); training on the CPU instead.`)
+    setText('engine', 'CPU (WebGPU device unavailable)')
+    return { kind: 'cpu', create: createCpuEngine }
+  }
+}
+
+function notice(text: string, error = false): void {
+  const n = el('notice')
+  n.hidden = false
+  n.textContent = text
+  n.classList.toggle('error', error)
+}
+
+let pending = false
+function render(s: WorkerStatus): void {
+  if (pending) return
+  pending = true
+  requestAnimationFrame(() => {
+    pending = false
+    const job = s.job
+    setText('job', job ? `${job.name} (${job.id}) · B=${job.hyper.batch} · s=${job.hyper.staleness} · lr=${job.hyper.lr}` : 'connecting…')
+    setText('phase', s.phase + (s.error ? ` — ${s.error}` : ''))
+    setText('clock', `${s.clock} (slowest ${s.minClock})`)
+    setText('shard', s.shard >= 0 ? `${s.epoch + 1} · ${s.shard}` : '–')
+    setText('rate', s.samplesPerSecond.toFixed(1))
+    setText('loss', s.lastLoss === null ? '–' : s.lastLoss.toFixed(4))
+    setText('p2p-sent', bytes(s.bytes.p2pSent))
+    setText('p2p-recv', bytes(s.bytes.p2pReceived))
+    setText('relay-recv', bytes(s.bytes.relayReceived))
+    setText('coord-sent', bytes(s.bytes.coordinatorSent))
+    setText('applied', String(s.applied))
+    const rows = Object.entries(s.peers).map(([id, state]) => {
+      const tr = document.createElement('tr')
+      const a = document.createElement('td')
+      a.textContent = id
+      const b = document.createElement('td')
+      b.textContent = state === 'relay' ? 'relay (no direct link)' : state
+      b.className = `link-${state}`
+      tr.append(a, b)
+      return tr
+    })
+    el('peers').replaceChildren(...(rows.length ? rows : [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="2">none yet</td>' })]))
+    if (s.phase === 'error') notice(`Stopped: ${s.error}`, true)
+    else if (s.phase === 'done') notice('The job is done. Thank you for lending your GPU!')
+    else if (s.error) notice(s.error, true)
+  })
+}
+
+async function main(): Promise<void> {
+  const backend = await chooseBackend()
+  const params = new URLSearchParams(location.search)
+  const socket: WorkerSocket = io({ transports: ['websocket'] })
+  const jobId = params.get('job') ?? undefined
+  const worker = new Worker({
+    backend,
+    link: new CoordinatorLink(socket),
+    Peer: SimplePeer,
+    fetchShard: async (url) => {
+      const r = await fetch(url)
+      if (!r.ok) throw new Error(`shard ${url}: HTTP ${r.status}`)
+      return r.arrayBuffer()
+    },
+    ...(jobId ? { jobId } : {}),
+    adapter: el('adapter').textContent ?? '',
+    agent: navigator.userAgent,
+    onStatus: render,
+  })
+  const leave = el('leave') as HTMLButtonElement
+  leave.onclick = () => {
+    worker.leave()
+    leave.disabled = true
+    setText('phase', 'left')
+  }
+  // For the end-to-end tests and the curious: the worker's state and model from the devtools console.
+  Object.assign(window, { tabgrid: { worker, status: () => worker.status, readModel: () => worker.readModel() } })
+  await worker.run().catch((e) => console.error(e))
+  leave.disabled = true
+}
+
+void main()

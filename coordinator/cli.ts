@@ -1,0 +1,158 @@
+// The `tabgrid` command: serve, run, job create, jobs.
+import { Command, InvalidArgumentError, Option } from 'commander'
+import { HyperSchema, type CreateJob } from '../protocol/job.ts'
+import { ensureClientBuilt } from './build-client.ts'
+import { runJob, RunError } from './run.ts'
+import { startServer } from './server.ts'
+
+function int(name: string) {
+  return (v: string) => {
+    const n = Number(v)
+    if (!Number.isInteger(n)) throw new InvalidArgumentError(`${name} must be an integer`)
+    return n
+  }
+}
+function num(name: string) {
+  return (v: string) => {
+    const n = Number(v)
+    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`)
+    return n
+  }
+}
+
+interface JobFlags {
+  data: string
+  model: 'mlr'
+  epochs?: number
+  staleness?: number
+  batch?: number
+  lr?: number
+  fanout?: number
+  shardSize?: number
+  minWorkers?: number
+  trainLimit?: number
+  name?: string
+}
+
+/** Adds the flags that describe a job; defaults come from the job schema. */
+function jobOptions(cmd: Command): Command {
+  const d = HyperSchema.parse({})
+  return cmd
+    .option('--data <spec>', 'dataset: builtin | idx:DIR (MNIST format) | csv:FILE (label first)', 'builtin')
+    .addOption(new Option('--model <model>', 'model').choices(['mlr']).default('mlr'))
+    .option('--epochs <n>', `passes over the training set (default ${d.epochs})`, int('epochs'))
+    .option('--staleness <s>', `SSP staleness bound; 0 = BSP (default ${d.staleness})`, int('staleness'))
+    .option('--batch <b>', `mini-batch size per clock (default ${d.batch})`, int('batch'))
+    .option('--lr <lr>', `learning rate (default ${d.lr})`, num('lr'))
+    .option('--fanout <q>', 'send each update directly to at most Q peers; the coordinator relays to the rest', int('fanout'))
+    .option('--shard-size <n>', `samples per shard (default ${d.shardSize})`, int('shard-size'))
+    .option('--train-limit <n>', 'use only the first N training samples', int('train-limit'))
+    .option('--name <name>', 'job name')
+}
+
+function jobSpec(f: JobFlags, extra: Partial<CreateJob['hyper']> = {}): Partial<CreateJob> {
+  const hyper = Object.fromEntries(
+    Object.entries({ epochs: f.epochs, staleness: f.staleness, batch: f.batch, lr: f.lr, fanout: f.fanout, shardSize: f.shardSize, minWorkers: f.minWorkers, ...extra }).filter(
+      ([, v]) => v !== undefined,
+    ),
+  )
+  const parsed = HyperSchema.safeParse(hyper)
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]
+    throw new RunError(`--${String(i.path[0])}: ${i.message}`, 2)
+  }
+  return { model: f.model, data: f.data, hyper: parsed.data, ...(f.trainLimit ? { trainLimit: f.trainLimit } : {}), ...(f.name ? { name: f.name } : {}) }
+}
+
+const program = new Command('tabgrid').description('Train models on a grid of volunteer browser tabs.').showHelpAfterError()
+
+jobOptions(
+  program
+    .command('serve')
+    .description('run a coordinator; volunteers open its URL, operators its /console')
+    .option('--port <port>', 'port (default $PORT or 8080)', int('port'))
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--no-default-job', 'start with no job'),
+)
+  .option('--min-workers <n>', 'workers to wait for before the first clock', int('min-workers'))
+  .action(async (f: JobFlags & { port?: number; host: string; defaultJob: boolean }) => {
+    await ensureClientBuilt((m) => console.error(m))
+    const srv = await startServer({ port: f.port ?? Number(process.env.PORT ?? 8080), host: f.host })
+    if (f.defaultJob) {
+      const job = await srv.store.create(jobSpec(f))
+      srv.log.info({ job: job.id, data: job.info.dataset.name }, 'default job created')
+    }
+    console.error(
+      [
+        '',
+        `  tabgrid coordinator on ${srv.url}`,
+        `  volunteers: open ${srv.url}/ in a browser with WebGPU (each tab is one worker)`,
+        `  operators:  ${srv.url}/console · API ${srv.url}/api/jobs · token ${srv.operatorToken}`,
+        '',
+      ].join('\n'),
+    )
+    const stop = async () => {
+      await srv.close()
+      process.exit(0)
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+
+jobOptions(program.command('run').description('train one job to the end on N headless Chromium tabs and report'))
+  .option('--workers <n>', 'volunteer tabs to open', int('workers'), 3)
+  .option('--timeout <sec>', 'give up after this many seconds', int('timeout'), 1800)
+  .option('--json', 'print one JSON line with the results on stdout')
+  .option('--verbose', 'show the tabs’ console and the coordinator’s log')
+  .action(async (f: JobFlags & { workers: number; timeout: number; json?: boolean; verbose?: boolean }) => {
+    if (f.workers < 1 || f.workers > 64) throw new RunError('--workers must be between 1 and 64', 2)
+    const r = await runJob({ job: jobSpec(f), workers: f.workers, timeoutSec: f.timeout, verbose: f.verbose, progress: (l) => console.error(l) })
+    if (f.json) {
+      console.log(JSON.stringify(r))
+      return
+    }
+    console.log(
+      [
+        `job ${r.job} on ${r.dataset}: ${r.workers} tabs, ${r.epochs} epochs, B=${r.batch}, s=${r.staleness}, lr=${r.lr}`,
+        `test accuracy ${(100 * r.testAccuracy).toFixed(2)} % (from ${(100 * r.initialTestAccuracy).toFixed(2)} %), test loss ${r.testLoss.toFixed(4)}`,
+        `max observed staleness ${r.maxObservedStaleness} (bound ${r.staleness}); clocks ${Object.values(r.clocks).join(', ')}`,
+        `${r.samplesPerSecond.toFixed(0)} samples/s over ${r.trainSeconds.toFixed(1)} s of training (${r.wallSeconds.toFixed(1)} s wall)`,
+        `bytes: p2p ${r.bytes.p2p}, relay ${r.bytes.relay}, coordinator ${r.bytes.coordinator}`,
+        `shards processed per epoch: ${r.shards.processed.join(', ')} of ${r.shards.perEpoch}; replicas agree to ${r.replicaMaxDiff.toExponential(2)}`,
+      ].join('\n'),
+    )
+  })
+
+jobOptions(program.command('job-create').alias('create').description('create a job on a running coordinator through its API'))
+  .requiredOption('--server <url>', 'coordinator URL, e.g. http://127.0.0.1:8080')
+  .requiredOption('--token <token>', 'operator token the coordinator printed at start (or $TABGRID_TOKEN)', process.env.TABGRID_TOKEN)
+  .option('--min-workers <n>', 'workers to wait for before the first clock', int('min-workers'))
+  .action(async (f: JobFlags & { server: string; token: string }) => {
+    const res = await fetch(new URL('/api/jobs', f.server), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${f.token}` },
+      body: JSON.stringify(jobSpec(f)),
+    })
+    const body = (await res.json()) as { code?: string; reason?: string }
+    if (!res.ok) throw new RunError(`${res.status}: ${body.code}: ${body.reason}`, 1)
+    console.log(JSON.stringify(body))
+  })
+
+program
+  .command('jobs')
+  .description('list the jobs of a running coordinator')
+  .requiredOption('--server <url>', 'coordinator URL')
+  .action(async (f: { server: string }) => {
+    const res = await fetch(new URL('/api/jobs', f.server))
+    console.log(JSON.stringify(await res.json(), null, 2))
+  })
+
+try {
+  await program.parseAsync(process.argv)
+} catch (e) {
+  if (e instanceof RunError) {
+    console.error(`tabgrid: ${e.message}`)
+    process.exit(e.exitCode)
+  }
+  throw e
+}

@@ -1,0 +1,123 @@
+// The shard ledger of one job: leases with expiry, and the proof that every shard was processed once per epoch.
+import { reject, type Rejection } from '../../protocol/errors.ts'
+
+export interface Lease {
+  id: string
+  worker: string
+  shard: number
+  epoch: number
+  grantedAt: number
+  /** Rows of this shard the worker has sent updates for. */
+  rows: number
+}
+
+export interface EpochReport {
+  epoch: number
+  processed: number
+  shards: number
+  missing: number[]
+}
+
+/**
+ * Hands out (epoch, shard) pairs lowest epoch first. A lease ends by `complete` (counted once) or by `release` /
+ * `expire` (the pair returns to the front of the pool, to be processed again by someone else).
+ */
+export class ShardLedger {
+  private readonly pool: Array<[number, number]> = []
+  private readonly leases = new Map<string, Lease>()
+  private readonly completed: Array<Map<number, string>> = []
+  private seq = 0
+  private doneCount = 0
+
+  constructor(
+    readonly shards: number,
+    readonly epochs: number,
+  ) {
+    for (let e = 0; e < epochs; e++) {
+      this.completed.push(new Map())
+      for (let s = 0; s < shards; s++) this.pool.push([e, s])
+    }
+  }
+
+  get total(): number {
+    return this.shards * this.epochs
+  }
+
+  get processed(): number {
+    return this.doneCount
+  }
+
+  get done(): boolean {
+    return this.doneCount === this.total
+  }
+
+  /** The lowest epoch with work left (= epochs when all is done). */
+  get epoch(): number {
+    for (let e = 0; e < this.epochs; e++) if (this.completed[e].size < this.shards) return e
+    return this.epochs
+  }
+
+  get(id: string): Lease | undefined {
+    return this.leases.get(id)
+  }
+
+  leasesOf(worker: string): Lease[] {
+    return [...this.leases.values()].filter((l) => l.worker === worker)
+  }
+
+  outstanding(): Lease[] {
+    return [...this.leases.values()]
+  }
+
+  lease(worker: string, now: number): Lease | null {
+    const next = this.pool.shift()
+    if (!next) return null
+    const l: Lease = { id: `L${++this.seq}`, worker, epoch: next[0], shard: next[1], grantedAt: now, rows: 0 }
+    this.leases.set(l.id, l)
+    return l
+  }
+
+  /** Marks a lease's shard processed for its epoch; only its holder may, and only once. */
+  complete(id: string, worker: string): Lease | Rejection {
+    const l = this.leases.get(id)
+    if (!l || l.worker !== worker) return reject('ERR_LEASE', `lease ${id} is not held by this worker`)
+    this.leases.delete(id)
+    const done = this.completed[l.epoch]
+    if (done.has(l.shard)) throw new Error(`ledger invariant broken: shard ${l.shard} of epoch ${l.epoch} completed twice`)
+    done.set(l.shard, worker)
+    this.doneCount++
+    return l
+  }
+
+  /** Returns every lease of a departed or stalled worker to the pool; they are handed out next. */
+  release(worker: string): Lease[] {
+    const gone = this.leasesOf(worker)
+    for (const l of gone) this.expire(l.id)
+    return gone
+  }
+
+  expire(id: string): void {
+    const l = this.leases.get(id)
+    if (!l) return
+    this.leases.delete(id)
+    // Front of the pool, in (epoch, shard) order, so the oldest epoch finishes first.
+    let i = 0
+    while (i < this.pool.length && (this.pool[i][0] < l.epoch || (this.pool[i][0] === l.epoch && this.pool[i][1] < l.shard))) i++
+    this.pool.splice(i, 0, [l.epoch, l.shard])
+  }
+
+  /** Per epoch: how many shards were processed, and which are missing; the proof behind "every shard once". */
+  report(): EpochReport[] {
+    return this.completed.map((m, epoch) => {
+      const missing: number[] = []
+      for (let s = 0; s < this.shards; s++) if (!m.has(s)) missing.push(s)
+      return { epoch, processed: m.size, shards: this.shards, missing }
+    })
+  }
+
+  /** Who processed each shard in an epoch (worker id per shard, undefined if not yet). */
+  processors(epoch: number): Array<string | undefined> {
+    const m = this.completed[epoch]
+    return Array.from({ length: this.shards }, (_, s) => m?.get(s))
+  }
+}

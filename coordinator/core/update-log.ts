@@ -1,0 +1,37 @@
+// The log of recent updates per sender, kept so a worker that missed one can ask for it again.
+import type { RelayedUpdate } from '../../protocol/messages.ts'
+
+/** How many clocks below the job's read horizon (min − s − 1) updates stay available for resend. */
+export const LOG_MARGIN_CLOCKS = 256
+
+export class UpdateLog {
+  private readonly bySender = new Map<string, RelayedUpdate[]>()
+
+  add(u: RelayedUpdate): void {
+    let list = this.bySender.get(u.from)
+    if (!list) this.bySender.set(u.from, (list = []))
+    list.push(u)
+  }
+
+  /** Updates of `from` with clock > after, oldest first; `truncated` when some may have been dropped already. */
+  since(from: string, after: number): { updates: RelayedUpdate[]; truncated: boolean } {
+    const list = this.bySender.get(from) ?? []
+    const updates = list.filter((u) => u.clock > after)
+    const first = list[0]
+    const truncated = first !== undefined && first.prev > after
+    return { updates, truncated }
+  }
+
+  /** Drops updates with clock < keepFrom, but always keeps each sender's newest. */
+  trim(keepFrom: number): void {
+    for (const [from, list] of this.bySender) {
+      let i = 0
+      while (i < list.length - 1 && list[i].clock < keepFrom) i++
+      if (i > 0) this.bySender.set(from, list.slice(i))
+    }
+  }
+
+  forget(from: string): void {
+    this.bySender.delete(from)
+  }
+}

@@ -1,0 +1,145 @@
+// Every socket.io message between a worker tab and the coordinator: schemas, types and the event maps.
+import { z } from 'zod'
+import type { Rejection } from './errors.ts'
+import type { JobInfo } from './job.ts'
+import {
+  MAX_BATCH,
+  MAX_CANDIDATE_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_SDP_LENGTH,
+  MAX_TEXT,
+  MAX_UPDATE_BYTES,
+  MAX_WORKERS_PER_JOB,
+} from './limits.ts'
+
+const Id = z.string().min(1).max(MAX_ID_LENGTH).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+const Clock = z.number().int().min(0).max(2 ** 31 - 1)
+const Count = z.number().finite().min(0).max(2 ** 40)
+const Bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer, 'binary payload')
+
+/** WebRTC signaling as simple-peer emits it (trickle ICE). */
+export const SignalDataSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.enum(['offer', 'answer']), sdp: z.string().max(MAX_SDP_LENGTH) }),
+  z.object({
+    type: z.literal('candidate'),
+    candidate: z.object({
+      candidate: z.string().max(MAX_CANDIDATE_LENGTH),
+      sdpMid: z.string().max(MAX_TEXT).nullable().optional(),
+      sdpMLineIndex: z.number().int().min(0).max(65535).nullable().optional(),
+      usernameFragment: z.string().max(MAX_TEXT).nullable().optional(),
+    }),
+  }),
+])
+export type SignalData = z.infer<typeof SignalDataSchema>
+
+export const LinkState = z.enum(['p2p', 'relay'])
+export type LinkState = z.infer<typeof LinkState>
+
+export const HelloSchema = z.object({
+  type: z.literal('hello'),
+  jobId: Id.optional(),
+  engine: z.enum(['webgpu', 'cpu']),
+  adapter: z.string().max(MAX_TEXT).optional(),
+  agent: z.string().max(MAX_TEXT).optional(),
+})
+export const SignalSchema = z.object({ type: z.literal('signal'), to: Id, data: SignalDataSchema })
+export const ReadySchema = z.object({ type: z.literal('ready') })
+export const LeaseSchema = z.object({ type: z.literal('lease') })
+export const UpdateSchema = z.object({
+  type: z.literal('update'),
+  clock: Clock,
+  prev: z.number().int().min(-1).max(2 ** 31 - 1),
+  form: z.enum(['factors', 'dense']),
+  rows: z.number().int().min(1).max(MAX_BATCH),
+  loss: z.number().finite().min(0),
+  correct: z.number().int().min(0).max(MAX_BATCH),
+  p2pTo: z.array(Id).max(MAX_WORKERS_PER_JOB),
+  payload: Bytes.refine((b) => b.byteLength <= MAX_UPDATE_BYTES, 'payload too large'),
+})
+export const ShardDoneSchema = z.object({ type: z.literal('shard-done'), lease: Id })
+export const ResendSchema = z.object({ type: z.literal('resend'), from: Id, after: z.number().int().min(-1) })
+export const LinkSchema = z.object({ type: z.literal('link'), peer: Id, state: LinkState })
+export const StatsSchema = z.object({
+  type: z.literal('stats'),
+  samplesPerSecond: Count,
+  bytes: z.object({ p2pSent: Count, p2pReceived: Count, relayReceived: Count, coordinatorSent: Count }),
+})
+
+/** Messages a worker sends, each on the socket.io event named by its `type`, each answered through an ack. */
+export const ClientMessageSchemas = {
+  hello: HelloSchema,
+  signal: SignalSchema,
+  ready: ReadySchema,
+  lease: LeaseSchema,
+  update: UpdateSchema,
+  'shard-done': ShardDoneSchema,
+  resend: ResendSchema,
+  link: LinkSchema,
+  stats: StatsSchema,
+} as const
+export type ClientMessageType = keyof typeof ClientMessageSchemas
+export type ClientMessage = { [T in ClientMessageType]: z.infer<(typeof ClientMessageSchemas)[T]> }[ClientMessageType]
+export type Msg<T extends ClientMessageType> = z.infer<(typeof ClientMessageSchemas)[T]>
+
+/** An update as the coordinator forwards it (relay, catch-up, resend). */
+export interface RelayedUpdate {
+  from: string
+  clock: number
+  prev: number
+  form: 'factors' | 'dense'
+  rows: number
+  payload: Uint8Array
+}
+
+/** Clock table broadcast: the job's min clock and each worker's last update clock at that moment. */
+export interface ClockView {
+  min: number
+  last: Record<string, number>
+}
+
+export interface Snapshot {
+  clock: number
+  model: Uint8Array
+  vc: Record<string, number>
+  pending: RelayedUpdate[]
+  view: ClockView
+}
+
+export interface LeaseGrant {
+  id: string
+  shard: number
+  epoch: number
+  n: number
+  url: string
+  clock: number
+}
+
+/** Acks: what each request answers when it succeeds. */
+export interface Replies {
+  hello: { ok: true; workerId: string; job: JobInfo; peers: string[] }
+  signal: { ok: true }
+  ready: { ok: true } & Snapshot
+  lease: { ok: true; lease: LeaseGrant | null; done: boolean }
+  update: { ok: true }
+  'shard-done': { ok: true }
+  resend: { ok: true; count: number }
+  link: { ok: true }
+  stats: { ok: true }
+}
+export type Reply<T extends ClientMessageType> = Replies[T] | Rejection
+
+/** Events the coordinator pushes to workers. */
+export interface ServerEvents {
+  'peer-joined': (m: { worker: string }) => void
+  'peer-left': (m: { worker: string; last: number }) => void
+  signal: (m: { from: string; data: SignalData }) => void
+  update: (m: RelayedUpdate) => void
+  clock: (m: ClockView) => void
+  job: (m: { state: JobInfo['state'] }) => void
+  evicted: (m: Rejection) => void
+}
+
+/** socket.io's client-to-server event map, built from the schemas. */
+export type ClientEvents = {
+  [T in ClientMessageType]: (msg: Msg<T>, ack: (reply: Reply<T>) => void) => void
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest'
+import { ShardLedger } from '../../coordinator/core/ledger.ts'
+import { mulberry32 } from '../helpers/random.ts'
+
+describe('ShardLedger', () => {
+  it('hands out each (epoch, shard) once, lowest epoch first', () => {
+    const l = new ShardLedger(3, 2)
+    const got = [] as Array<[number, number]>
+    for (let i = 0; i < 6; i++) {
+      const x = l.lease('w', 0)!
+      got.push([x.epoch, x.shard])
+      l.complete(x.id, 'w')
+    }
+    expect(got).toEqual([[0, 0], [0, 1], [0, 2], [1, 0], [1, 1], [1, 2]])
+    expect(l.lease('w', 0)).toBeNull()
+    expect(l.done).toBe(true)
+    expect(l.report().map((e) => e.processed)).toEqual([3, 3])
+  })
+
+  it('returns an expired lease to the front of the pool and refuses its late completion', () => {
+    const l = new ShardLedger(4, 1)
+    const a = l.lease('a', 0)!
+    const b = l.lease('b', 0)!
+    expect(l.release('a').map((x) => x.shard)).toEqual([a.shard])
+    expect(l.complete(a.id, 'a')).toMatchObject({ ok: false, code: 'ERR_LEASE' })
+    const again = l.lease('c', 0)!
+    expect(again.shard).toBe(a.shard)
+    expect(l.complete(b.id, 'a')).toMatchObject({ ok: false, code: 'ERR_LEASE' })
+    expect(l.complete(b.id, 'b')).toMatchObject({ shard: b.shard })
+  })
+
+  it('processes every shard exactly once per epoch however workers vanish', () => {
+    const rand = mulberry32(7)
+    const l = new ShardLedger(20, 3)
+    const workers = ['a', 'b', 'c', 'd']
+    let guard = 0
+    while (!l.done && guard++ < 10_000) {
+      const w = workers[Math.floor(rand() * workers.length)]
+      const r = rand()
+      const held = l.leasesOf(w)[0]
+      if (r < 0.1) l.release(w)
+      else if (held) l.complete(held.id, w)
+      else l.lease(w, guard)
+    }
+    expect(l.done).toBe(true)
+    for (const e of l.report()) {
+      expect(e.processed).toBe(20)
+      expect(e.missing).toEqual([])
+    }
+    expect(l.processors(1).every((w) => w !== undefined)).toBe(true)
+  })
+})
