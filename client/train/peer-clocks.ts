@@ -38,6 +38,8 @@ export class PeerClocks {
     if (peer === this.me) return false
     const ch = this.chain(peer)
     if (clock <= ch.contig || ch.seen.has(clock)) return false
+    // After a peer left, only what reached the coordinator counts; a straggler from the data channel does not.
+    if (ch.final !== undefined && clock > ch.final) return false
     ch.seen.add(clock)
     ch.ahead.set(prev, clock)
     let next = ch.ahead.get(ch.contig)
@@ -50,9 +52,14 @@ export class PeerClocks {
     return true
   }
 
-  /** A peer left; `last` is its final update clock at the coordinator. */
+  /** A peer left; `last` is its final update clock at the coordinator: later ones are refused from now on. */
   left(peer: string, last: number): void {
     this.chain(peer).final = last
+  }
+
+  /** True when a later update of this peer arrived but an earlier one did not: one was lost or is late. */
+  hasGap(peer: string): boolean {
+    return (this.chains.get(peer)?.ahead.size ?? 0) > 0
   }
 
   contig(peer: string): number {

@@ -13,6 +13,7 @@ export interface WorkerStatus {
   shard: number
   samples: number
   samplesPerSecond: number
+  /** Mean loss of the model this tab started from, on its first shard. */
   firstLoss: number | null
   lastLoss: number | null
   peers: Record<string, 'connecting' | LinkState>
@@ -21,6 +22,8 @@ export interface WorkerStatus {
   duplicates: number
   rejectedFrames: number
   resends: number
+  /** Updates undone because their sender left before the coordinator got them. */
+  reverted: number
   sspWaitMs: number
   error?: string
 }
@@ -45,6 +48,7 @@ export function initialStatus(): WorkerStatus {
     duplicates: 0,
     rejectedFrames: 0,
     resends: 0,
+    reverted: 0,
     sspWaitMs: 0,
   }
 }

@@ -14,6 +14,8 @@ import { initialStatus, RateMeter, type WorkerStatus } from './status.ts'
 
 /** Ask the coordinator for updates a peer should have sent after waiting this long for them. */
 export const RESEND_AFTER_MS = 1500
+/** Sooner when a later update from that peer already arrived: the missing one was lost on the way. */
+export const GAP_RESEND_AFTER_MS = 200
 const IDLE_RETRY_MS = 500
 const STATS_EVERY_MS = 2000
 const SHARD_CACHE = 64
@@ -57,6 +59,8 @@ export class Worker {
   private view: ClockView = { min: 0, last: {} }
   private readonly early: Incoming[] = []
   private readonly departed: Array<[string, number]> = []
+  /** Updates applied from data channels that the coordinator has not confirmed yet (its clock view lags). */
+  private readonly unconfirmed = new Map<string, Array<{ clock: number; form: UpdateFrame['form']; rows: number; floats: Float32Array }>>()
   private readonly shards = new Map<number, { n: number; x: Float32Array; y: Uint8Array }>()
   private wake: () => void = () => {}
   private stopped = false
@@ -103,6 +107,7 @@ export class Worker {
     link.on('update', (u) => this.incoming({ ...u, via: 'relay' }))
     link.on('clock', (v) => {
       if (v.min >= this.view.min) this.view = v
+      this.confirm(v.last)
       this.status.minClock = this.view.min
       this.notify()
     })
@@ -113,8 +118,14 @@ export class Worker {
     link.on('peer-left', ({ worker, last }) => {
       this.mesh?.drop(worker)
       delete this.status.peers[worker]
-      if (this.clocks) this.clocks.left(worker, last)
-      else this.departed.push([worker, last])
+      this.revertAfter(worker, last)
+      if (!this.clocks) this.departed.push([worker, last])
+      else {
+        this.clocks.left(worker, last)
+        // Nothing more will come from it directly: fetch what is missing from the coordinator now.
+        const have = this.clocks.contig(worker)
+        if (have < last) void this.resend(worker, have)
+      }
       this.notify()
     })
     link.on('job', ({ state }) => {
@@ -161,7 +172,11 @@ export class Worker {
     this.clocks = new PeerClocks(this.me, snap.vc)
     for (const [w, last] of this.departed) this.clocks.left(w, last)
     if (snap.view.min >= this.view.min) this.view = snap.view
-    for (const u of snap.pending) this.incoming({ ...u, via: 'relay' })
+    // The vector clock already counts the queued updates: they are applied here, not offered to the chain.
+    for (const u of snap.pending) {
+      this.apply(u.form, u.rows, validateUpdatePayload(u.form, u.rows, u.payload, this.job.dims.K, this.job.dims.J, this.job.hyper.batch))
+      this.status.bytes.relayReceived += u.payload.byteLength
+    }
     for (const u of this.early.splice(0)) this.incoming(u)
     this.status.clock = snap.clock
     this.statsTimer = setInterval(() => void this.sendStats(), STATS_EVERY_MS)
@@ -194,6 +209,11 @@ export class Worker {
     const { dims, hyper } = this.job
     const shard = await this.shard(lease)
     engine.loadShard(shard.x, shard.y, shard.n)
+    if (this.status.firstLoss === null) {
+      // The model this tab starts from, measured on its first shard: a joiner's is the job's current model.
+      const e = await engine.evaluate(shard.x, shard.y, shard.n)
+      this.status.firstLoss = e.loss / shard.n
+    }
     this.status.shard = lease.shard
     this.status.epoch = lease.epoch
     let clock = lease.clock
@@ -212,9 +232,7 @@ export class Worker {
       const frame: UpdateFrame = { clock, prev, form, rows, payload }
       const p2pTo = this.mesh.broadcast(frame, this.fanout())
       await link.request('update', { type: 'update', clock, prev, form, rows, loss: step.loss, correct: step.correct, p2pTo, payload })
-      const loss = step.loss / rows
-      if (this.status.firstLoss === null) this.status.firstLoss = loss
-      this.status.lastLoss = loss
+      this.status.lastLoss = step.loss / rows
       this.status.samples += rows
       this.rate.add(rows)
       this.status.lastUpdateClock = prev = clock
@@ -235,11 +253,12 @@ export class Worker {
       const missing = slowestOk ? this.clocks!.missing(this.view, c, s) : []
       if (slowestOk && missing.length === 0) break
       this.setPhase(slowestOk ? 'waiting-updates' : 'waiting-slowest')
-      if (missing.length && performance.now() - asked > RESEND_AFTER_MS) {
+      const overdue = missing.some((m) => this.clocks!.hasGap(m.peer)) ? GAP_RESEND_AFTER_MS : RESEND_AFTER_MS
+      if (missing.length && performance.now() - asked > overdue) {
         asked = performance.now()
         await Promise.all(missing.map((m) => this.resend(m.peer, m.after)))
       }
-      await this.changed(RESEND_AFTER_MS)
+      await this.changed(overdue)
     }
     this.status.sspWaitMs += performance.now() - started
   }
@@ -299,10 +318,48 @@ export class Worker {
     }
     if (u.via === 'relay') this.status.bytes.relayReceived += u.payload.byteLength
     else this.status.bytes.p2pReceived += u.payload.byteLength
-    if (u.form === 'factors') this.engine.applyFactors(floats.subarray(0, u.rows * K), floats.subarray(u.rows * K), u.rows)
-    else this.engine.applyDense(floats.subarray(0, K * J), floats.subarray(K * J))
+    this.apply(u.form, u.rows, floats)
+    if (u.via === 'p2p' && u.clock > (this.view.last[u.from] ?? -1)) {
+      let list = this.unconfirmed.get(u.from)
+      if (!list) this.unconfirmed.set(u.from, (list = []))
+      list.push({ clock: u.clock, form: u.form, rows: u.rows, floats })
+    }
     this.status.applied++
     this.notify()
+  }
+
+  private apply(form: UpdateFrame['form'], rows: number, floats: Float32Array): void {
+    const { K, J } = this.job.dims
+    if (form === 'factors') this.engine.applyFactors(floats.subarray(0, rows * K), floats.subarray(rows * K), rows)
+    else this.engine.applyDense(floats.subarray(0, K * J), floats.subarray(K * J))
+  }
+
+  /** The coordinator holds these: they can no longer be taken back. */
+  private confirm(last: Record<string, number>): void {
+    for (const [peer, list] of this.unconfirmed) {
+      const upTo = last[peer]
+      if (upTo === undefined) continue
+      const keep = list.filter((e) => e.clock > upTo)
+      if (keep.length) this.unconfirmed.set(peer, keep)
+      else this.unconfirmed.delete(peer)
+    }
+  }
+
+  /**
+   * A peer left after sending us updates that never reached the coordinator (its tab closed mid-send): undo them,
+   * so this replica stays equal to the coordinator's, which is what every joiner starts from.
+   */
+  private revertAfter(peer: string, last: number): void {
+    for (const e of this.unconfirmed.get(peer) ?? []) {
+      if (e.clock <= last) continue
+      // A factors update is undone by negating U alone (UᵀV is linear in U); a dense one by negating it all.
+      const undo = e.floats.slice()
+      const n = e.form === 'factors' ? e.rows * this.job.dims.K : undo.length
+      for (let i = 0; i < n; i++) undo[i] = -undo[i]
+      this.apply(e.form, e.rows, undo)
+      this.status.reverted++
+    }
+    this.unconfirmed.delete(peer)
   }
 
   // ── plumbing ───────────────────────────────────────────────────────────────────────────────────

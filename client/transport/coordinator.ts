@@ -24,12 +24,13 @@ export class CoordinatorLink {
   /** Sends one message and resolves with its success reply; a rejection or a timeout throws a TabgridError. */
   async request<T extends ClientMessageType>(type: T, msg: Msg<T>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Replies[T]> {
     if (msg.type === 'update') this.sentBytes += msg.payload.byteLength
+    const timed = this.socket.timeout(timeoutMs) as unknown as { emitWithAck(t: T, m: Msg<T>): Promise<Replies[T] | Rejection> }
     let reply: Replies[T] | Rejection
     try {
-      const emit = this.socket.timeout(timeoutMs).emitWithAck as unknown as (t: T, m: Msg<T>) => Promise<Replies[T] | Rejection>
-      reply = await emit(type, msg)
-    } catch {
-      throw new TabgridError('ERR_TIMEOUT', `${type}: no answer within ${timeoutMs} ms`)
+      reply = await timed.emitWithAck(type, msg)
+    } catch (e) {
+      // socket.io rejects on a timeout, and on a disconnect for every request still pending
+      throw new TabgridError('ERR_TIMEOUT', `${type}: no answer within ${timeoutMs} ms (${(e as Error).message})`)
     }
     if (!reply.ok) throw new TabgridError(reply.code, reply.reason)
     return reply

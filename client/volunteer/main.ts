@@ -16,7 +16,7 @@ async function chooseBackend(): Promise<Backend> {
     return { kind: 'cpu', create: createCpuEngine }
   }
   try {
-    const gpu = await openDevice(navigator.gpu, (why) => notice(`The GPU device was lost (ERR_GPU_LOST): ${why}. Reload the page to rejoin.`, true))
+    const gpu = await openDevice(navigator.gpu, (why) => notice(`GPU error: ${why}. Reload the page to rejoin.`, true))
     setText('engine', 'WebGPU')
     setText('adapter', gpu.adapter)
     setText('limits', gpu.limits)

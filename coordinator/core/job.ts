@@ -64,6 +64,8 @@ export class JobCore {
   readonly curve: CurvePoint[] = []
   readonly bytes: Bytes = { p2p: 0, relay: 0, coordinator: 0 }
   readonly clocksByWorker = new Map<string, number>()
+  /** Workers that were members and left: late references to them are harmless. */
+  readonly departed = new Set<string>()
   state: JobState = 'pending'
   startedAt: number | null = null
   finishedAt: number | null = null
@@ -164,7 +166,8 @@ export class JobCore {
     } catch (e) {
       return rejection(e)
     }
-    for (const p of m.p2pTo) if (p === worker || !this.members.has(p)) return reject('ERR_NOT_IN_JOB', `p2pTo names ${p}, not a peer in this job`)
+    // A peer that left while the update was on its way is fine; an id that never was in this job is not.
+    for (const p of m.p2pTo) if (p === worker || (!this.members.has(p) && !this.departed.has(p))) return reject('ERR_NOT_IN_JOB', `p2pTo names ${p}, not a peer in this job`)
     const held = this.ledger.leasesOf(worker)[0]
     if (!held) return reject('ERR_LEASE', 'updates come only from a worker that holds a shard')
     const rowsSoFar = this.leaseRows.get(held.id) ?? 0
@@ -219,6 +222,7 @@ export class JobCore {
   }
 
   link(worker: string, m: Msg<'link'>): Reply<'link'> {
+    if (this.departed.has(m.peer)) return { ok: true }
     if (!this.members.has(m.peer)) return reject('ERR_NOT_IN_JOB', `worker ${m.peer} is not in this job`)
     this.members.get(worker)!.links[m.peer] = m.state
     return { ok: true }
@@ -234,6 +238,7 @@ export class JobCore {
   /** A worker's socket closed: its leases go back to the pool and its peers stop waiting for it. */
   leave(worker: string): void {
     if (!this.members.delete(worker)) return
+    this.departed.add(worker)
     for (const l of this.ledger.release(worker)) this.leaseRows.delete(l.id)
     const { last, moved } = this.ssp.remove(worker)
     for (const [id, m] of this.members) {
@@ -317,6 +322,7 @@ export class JobCore {
     this.replica.advance(view.min)
     this.log.trim(view.min - this.info.hyper.staleness - 1 - LOG_MARGIN_CLOCKS)
     for (const [id, m] of this.members) if (m.ready) this.out.send(id, 'clock', view)
+    this.evaluate(false)
   }
 
   private setState(s: JobState): void {
@@ -335,7 +341,7 @@ export class JobCore {
   private evaluate(force: boolean): void {
     const t = this.now()
     const last = this.curve[this.curve.length - 1]
-    if (!force && (t - this.lastEval < EVAL_INTERVAL_MS || (last && last.clock === this.replica.frontier && this.state !== 'done'))) return
+    if (!force && (t - this.lastEval < EVAL_INTERVAL_MS || (last && last.clock === this.replica.frontier + 1))) return
     this.lastEval = t
     const { test } = this.data
     const r = evaluate(this.info.dims, this.replica.params, test.x, test.y, test.n)

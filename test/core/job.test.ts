@@ -187,6 +187,8 @@ describe('JobCore', () => {
     out.events = []
     job.leave('a')
     expect(out.of('peer-left')).toEqual([{ to: 'b', event: 'peer-left', msg: { worker: 'a', last: 1 } }])
+    // an update b queued for a just before a left is still accepted
+    expect(job.update('b', upd(0, -1, 4, { p2pTo: ['a'] }))).toEqual({ ok: true })
     hello(job, 'c')
     job.ready('c')
     const again = job.lease('c')

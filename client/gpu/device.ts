@@ -1,0 +1,69 @@
+// Opening the GPU device: adapter and limits summaries, and the device.lost / uncapturederror hooks.
+import { TabgridError } from '../../protocol/errors.ts'
+
+export interface AdapterSummary {
+  vendor: string
+  architecture: string
+  description: string
+}
+
+export interface LimitsSummary {
+  maxStorageBufferBindingSize: number
+  maxBufferSize: number
+  maxComputeWorkgroupsPerDimension: number
+  maxComputeInvocationsPerWorkgroup: number
+}
+
+export interface OpenedDevice {
+  device: GPUDevice
+  /** One line for people and for the hello message: "vendor architecture (description)". */
+  adapter: string
+  /** One line: the limits below as name=value pairs. */
+  limits: string
+  adapterInfo: AdapterSummary
+  limitValues: LimitsSummary
+}
+
+/** Hears of a lost device (err is ERR_GPU_LOST; not after device.destroy()) and of every uncaptured GPU error. */
+export type GpuErrorHandler = (message: string, err: Error) => void
+
+/**
+ * Requests an adapter, and a device with the adapter's largest buffer limits; hooks `onError` to the device.
+ *
+ * @example
+ * const { device, adapter } = await openDevice(navigator.gpu, (why) => console.error(why))
+ */
+export async function openDevice(gpu: GPU, onError: GpuErrorHandler): Promise<OpenedDevice> {
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' })
+  if (!adapter) throw new TabgridError('ERR_NO_WEBGPU', 'navigator.gpu gave no adapter')
+  const device = await adapter.requestDevice({
+    label: 'tabgrid',
+    requiredLimits: {
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: adapter.limits.maxBufferSize,
+    },
+  })
+  void device.lost.then((info) => {
+    if (info.reason !== 'destroyed') onError(info.message, new TabgridError('ERR_GPU_LOST', info.message))
+  })
+  device.addEventListener('uncapturederror', (ev) => {
+    const e = (ev as GPUUncapturedErrorEvent).error
+    const message = `uncaptured ${e.constructor.name}: ${e.message}`
+    onError(message, new Error(message))
+  })
+  const { vendor, architecture, description } = adapter.info
+  const l = device.limits
+  const limitValues: LimitsSummary = {
+    maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+    maxBufferSize: l.maxBufferSize,
+    maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+    maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+  }
+  return {
+    device,
+    adapter: [vendor, architecture].filter(Boolean).join(' ') + (description ? ` (${description})` : '') || 'unknown adapter',
+    limits: Object.entries(limitValues).map(([k, v]) => `${k}=${v}`).join(' '),
+    adapterInfo: { vendor, architecture, description },
+    limitValues,
+  }
+}

@@ -1,0 +1,29 @@
+// What a person sees: the volunteer page's device and job panels, the CPU fallback, and the console listing.
+import { expect, openTab, startGrid, test, waitDone } from './helpers.ts'
+
+test('the volunteer page shows its WebGPU adapter and the console lists the job and its workers', async ({ browser }) => {
+  const grid = await startGrid({ minWorkers: 2, epochs: 1 }, { trainLimit: 1000 })
+  try {
+    const gpuTab = await openTab(browser, grid.url)
+    await expect(gpuTab.page.locator('#engine')).toHaveText('WebGPU')
+    await expect(gpuTab.page.locator('#adapter')).not.toHaveText('–')
+    await expect(gpuTab.page.locator('#limits')).toContainText('maxStorageBufferBindingSize')
+    const cpuTab = await openTab(browser, grid.url, { noWebGpu: true })
+    await expect(cpuTab.page.locator('#notice')).toContainText('no WebGPU')
+    await expect(cpuTab.page.locator('#engine')).toContainText('CPU')
+    const consolePage = await (await browser.newContext()).newPage()
+    await consolePage.goto(`${grid.srv.url}/console`)
+    const card = consolePage.locator(`section[data-job="${grid.job.id}"]`)
+    await expect(card).toBeVisible()
+    await expect(card.locator('td.workers')).toHaveText('2')
+    await expect(gpuTab.page.locator('#phase')).toHaveText(/training|waiting|done|idle/)
+    await waitDone(grid.job)
+    await expect(gpuTab.page.locator('#notice')).toContainText('done')
+    await expect(card.locator('.state-done')).toBeVisible()
+    expect(grid.job.members.size).toBe(2)
+    expect(new Set([...grid.job.members.values()].map((m) => m.engine))).toEqual(new Set(['webgpu', 'cpu']))
+    await Promise.all([gpuTab.close(), cpuTab.close(), consolePage.context().close()])
+  } finally {
+    await grid.close()
+  }
+})

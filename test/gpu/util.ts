@@ -1,0 +1,75 @@
+// Test helpers for the GPU suite: seeded random data, tfjs-style closeness, buffer upload and readback.
+import { expect } from 'vitest'
+
+/** mulberry32: a small seeded generator, so failures reproduce. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export function randomFloats(rand: () => number, n: number, lo = -1, hi = 1): Float32Array {
+  const out = new Float32Array(n)
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * rand()
+  return out
+}
+
+export function randomLabels(rand: () => number, n: number, K: number): Uint8Array {
+  const out = new Uint8Array(n)
+  for (let i = 0; i < n; i++) out[i] = Math.floor(rand() * K)
+  return out
+}
+
+/** Like tfjs expectArraysClose: |a − e| ≤ atol + rtol·|e| element by element. */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-4, rtol = 1e-4): void {
+  expect(actual.length).toBe(expected.length)
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]
+    const e = expected[i]
+    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) {
+      expect.fail(`element ${i}: got ${a}, expected ${e} (atol ${atol}, rtol ${rtol})`)
+    }
+  }
+}
+
+export function upload(device: GPUDevice, label: string, data: Float32Array | Uint32Array): GPUBuffer {
+  const buf = device.createBuffer({
+    label,
+    size: Math.max(16, data.byteLength),
+    usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+  })
+  device.queue.writeBuffer(buf, 0, data)
+  return buf
+}
+
+export function storage(device: GPUDevice, label: string, floats: number): GPUBuffer {
+  return upload(device, label, new Float32Array(floats))
+}
+
+export async function download(device: GPUDevice, buf: GPUBuffer, floats: number): Promise<Float32Array> {
+  const staging = device.createBuffer({
+    label: `${buf.label}.readback`,
+    size: Math.max(16, floats * 4),
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  })
+  const enc = device.createCommandEncoder({ label: 'download' })
+  enc.copyBufferToBuffer(buf, 0, staging, 0, floats * 4)
+  device.queue.submit([enc.finish()])
+  await staging.mapAsync(GPUMapMode.READ)
+  const out = new Float32Array(staging.getMappedRange().slice(0, floats * 4))
+  staging.destroy()
+  return out
+}
+
+/** W then b, the GPU model layout. */
+export function packModel(W: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(W.length + b.length)
+  out.set(W)
+  out.set(b, W.length)
+  return out
+}

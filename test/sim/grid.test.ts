@@ -1,0 +1,75 @@
+// The whole protocol on a simulated network: staleness bound, replica agreement, relay fallback, loss, departures.
+import { afterEach, describe, expect, it } from 'vitest'
+import { evaluate } from '../../model/mlr.ts'
+import { maxDiff, startNodeGrid, until, type NodeGrid } from './node-grid.ts'
+
+let grid: NodeGrid | undefined
+afterEach(async () => {
+  await grid?.close()
+  grid = undefined
+})
+
+const small = { data: 'builtin', trainLimit: 600 } as const
+
+/** True for the first link that tries to open, false for every other. */
+function firstOnly() {
+  let n = 0
+  return () => n++ === 0
+}
+
+async function finish(g: NodeGrid) {
+  await until(() => g.job.state === 'done', 60_000, 'job done')
+  await Promise.all(g.runs)
+  return Promise.all(g.workers.map((w) => w.readModel()))
+}
+
+describe('a grid of Node workers on a simulated network', { timeout: 90_000 }, () => {
+  it.each([0, 1, 4])('keeps the staleness bound s=%i and ends with every replica equal to the coordinator’s', async (s) => {
+    grid = await startNodeGrid(4, { staleness: s, batch: 8, shardSize: 50, epochs: 1 }, small, { seed: s + 1, latencyMs: [0, 8] })
+    const models = await finish(grid)
+    const { job } = grid
+    expect(job.ssp.maxObservedStaleness).toBeLessThanOrEqual(s)
+    expect(job.ledger.report()[0]).toMatchObject({ processed: 12, missing: [] })
+    expect(job.bytes.relay).toBe(0)
+    expect(job.bytes.p2p).toBeGreaterThan(0)
+    for (const m of models) expect(maxDiff(m, job.replica.params)).toBeLessThan(1e-5)
+    expect(job.curve[job.curve.length - 1].testAccuracy).toBeGreaterThan(job.curve[0].testAccuracy)
+  })
+
+  it('sends through the relay where a link cannot open, and says so', async () => {
+    grid = await startNodeGrid(3, { staleness: 1, batch: 8, shardSize: 50, epochs: 1, linkTimeoutMs: 300 }, small, { blockLink: firstOnly() })
+    const models = await finish(grid)
+    const { job } = grid
+    expect(job.bytes.relay).toBeGreaterThan(0)
+    expect(job.bytes.p2p).toBeGreaterThan(0)
+    const states = grid.workers.map((w) => Object.values(w.status.peers).sort())
+    expect(states.filter((s) => s.includes('relay'))).toHaveLength(2)
+    for (const m of models) expect(maxDiff(m, job.replica.params)).toBeLessThan(1e-5)
+  })
+
+  it('recovers updates lost on a link through the coordinator', async () => {
+    grid = await startNodeGrid(3, { staleness: 1, batch: 8, shardSize: 50, epochs: 1 }, small, { dropChunk: (from, seq) => from === 0 && [3, 40, 80].includes(seq) })
+    const models = await finish(grid)
+    expect(grid.net.dropped).toBeGreaterThan(0)
+    expect(grid.workers.reduce((n, w) => n + w.status.resends, 0)).toBeGreaterThan(0)
+    for (const m of models) expect(maxDiff(m, grid.job.replica.params)).toBeLessThan(1e-5)
+  })
+
+  it('finishes every shard when a worker leaves mid-job, and a joiner starts from the current model', async () => {
+    grid = await startNodeGrid(3, { staleness: 2, batch: 8, shardSize: 50, epochs: 2 }, { data: 'builtin', trainLimit: 1200 })
+    const g = grid
+    await until(() => g.job.ledger.processed >= 3, 30_000, 'three shards')
+    g.workers[0].leave()
+    await until(() => g.job.readyCount() === 2, 5_000, 'departure noticed')
+    const initial = g.job.curve[0].testLoss
+    await until(() => g.job.ledger.processed >= 20, 30_000, 'most of the first epoch')
+    const now = evaluate(g.job.info.dims, g.job.replica.params, g.job.data.test.x, g.job.data.test.y, g.job.data.test.n).loss
+    expect(now).toBeLessThan(0.5 * initial)
+    const late = g.add()
+    await until(() => late.status.firstLoss !== null, 30_000, 'joiner trains')
+    const models = await finish(g)
+    for (const e of g.job.ledger.report()) expect(e).toMatchObject({ processed: 24, missing: [] })
+    expect(late.status.firstLoss).toBeLessThan(0.6 * initial)
+    for (const m of models.slice(1)) expect(maxDiff(m, g.job.replica.params)).toBeLessThan(1e-5)
+  })
+})

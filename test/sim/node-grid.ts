@@ -1,0 +1,67 @@
+// Runs a real coordinator with Node workers (CPU engine, fake WebRTC): the whole protocol without a browser.
+import { pino } from 'pino'
+import { io } from 'socket.io-client'
+import { createCpuEngine } from '../../client/gpu/cpu-engine.ts'
+import { CoordinatorLink, type WorkerSocket } from '../../client/transport/coordinator.ts'
+import { Worker } from '../../client/train/worker.ts'
+import { startServer, type RunningServer } from '../../coordinator/server.ts'
+import type { JobCore } from '../../coordinator/core/job.ts'
+import type { CreateJob, Hyper } from '../../protocol/job.ts'
+import { FakeNet, type NetOptions } from './fake-peer.ts'
+
+export interface NodeGrid {
+  srv: RunningServer
+  job: JobCore
+  net: FakeNet
+  workers: Worker[]
+  runs: Promise<void>[]
+  add(): Worker
+  close(): Promise<void>
+}
+
+export async function startNodeGrid(n: number, hyper: Partial<Hyper>, spec: Partial<CreateJob>, net: Partial<NetOptions> = {}): Promise<NodeGrid> {
+  const srv = await startServer({ port: 0, log: pino({ level: 'silent' }) })
+  const job = await srv.store.create({ data: 'builtin', ...spec, hyper: { minWorkers: n, ...hyper } as Hyper })
+  const fake = new FakeNet({ seed: 1, latencyMs: [0, 5], ...net })
+  const grid: NodeGrid = {
+    srv,
+    job,
+    net: fake,
+    workers: [],
+    runs: [],
+    add() {
+      const socket: WorkerSocket = io(srv.url, { transports: ['websocket'], forceNew: true })
+      const w = new Worker({
+        backend: { kind: 'cpu', create: createCpuEngine },
+        link: new CoordinatorLink(socket),
+        Peer: fake.Peer,
+        jobId: job.id,
+        fetchShard: async (url) => (await fetch(srv.url + url)).arrayBuffer(),
+      })
+      grid.workers.push(w)
+      grid.runs.push(w.run())
+      return w
+    },
+    async close() {
+      for (const w of grid.workers) w.leave()
+      await srv.close()
+    },
+  }
+  for (let i = 0; i < n; i++) grid.add()
+  return grid
+}
+
+export function maxDiff(a: { W: Float32Array; b: Float32Array }, b: { W: Float32Array; b: Float32Array }): number {
+  let m = 0
+  for (let i = 0; i < a.W.length; i++) m = Math.max(m, Math.abs(a.W[i] - b.W[i]))
+  for (let i = 0; i < a.b.length; i++) m = Math.max(m, Math.abs(a.b[i] - b.b[i]))
+  return m
+}
+
+export async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
