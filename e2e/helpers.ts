@@ -50,6 +50,7 @@ export interface TabStatus {
 }
 
 export async function status(page: Page): Promise<TabStatus> {
+  await page.waitForFunction(() => 'tabgrid' in globalThis)
   return page.evaluate(() => (globalThis as unknown as { tabgrid: { status(): TabStatus } }).tabgrid.status())
 }
 

@@ -12,7 +12,7 @@ test('a tab joining mid-job starts from the current model', async ({ browser }) 
     await expect.poll(async () => (await status(late.page)).firstLoss, { timeout: 60_000 }).not.toBeNull()
     const s = await status(late.page)
     const jobLoss = job.curve[job.curve.length - 1].testLoss
-    // its first batch loss is near the job's loss, far below the loss of the initial model
+    // its loss on its first shard is near the job’s test loss, far below the initial model’s
     expect(s.firstLoss!).toBeLessThan(0.5 * initialLoss)
     expect(Math.abs(s.firstLoss! - jobLoss)).toBeLessThan(0.5 * initialLoss)
     await waitDone(job)

@@ -1,4 +1,5 @@
 // Binary layout of an update on a WebRTC data channel, and its cutting into ≤16 KiB chunks (see PROTOCOL.md).
+import { asBytes, type Binary } from './bytes.ts'
 import { TabgridError } from './errors.ts'
 import { CHUNK_BYTES, MAX_BATCH, MAX_UPDATE_BYTES } from './limits.ts'
 
@@ -54,11 +55,12 @@ export function decodeUpdate(buf: Uint8Array): UpdateFrame {
 export function validateUpdatePayload(
   form: UpdateFrame['form'],
   rows: number,
-  payload: Uint8Array,
+  binary: Binary,
   K: number,
   J: number,
   maxRows: number,
 ): Float32Array {
+  const payload = asBytes(binary)
   if (rows > maxRows) throw new TabgridError('ERR_BAD_SHAPE', `rows ${rows} exceeds the job's batch ${maxRows}`)
   const want = payloadBytes(form, rows, K, J)
   if (payload.byteLength !== want) {

@@ -1,5 +1,6 @@
 // Every socket.io message between a worker tab and the coordinator: schemas, types and the event maps.
 import { z } from 'zod'
+import type { Binary } from './bytes.ts'
 import type { Rejection } from './errors.ts'
 import type { JobInfo } from './job.ts'
 import {
@@ -15,7 +16,7 @@ import {
 const Id = z.string().min(1).max(MAX_ID_LENGTH).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
 const Clock = z.number().int().min(0).max(2 ** 31 - 1)
 const Count = z.number().finite().min(0).max(2 ** 40)
-const Bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer, 'binary payload')
+const Bytes = z.custom<Binary>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer, 'binary payload')
 
 /** WebRTC signaling as simple-peer emits it (trickle ICE). */
 export const SignalDataSchema = z.discriminatedUnion('type', [
@@ -88,7 +89,8 @@ export interface RelayedUpdate {
   prev: number
   form: 'factors' | 'dense'
   rows: number
-  payload: Uint8Array
+  /** An ArrayBuffer when a browser receives it. */
+  payload: Binary
 }
 
 /** Clock table broadcast: the job's min clock and each worker's last update clock at that moment. */
@@ -99,7 +101,7 @@ export interface ClockView {
 
 export interface Snapshot {
   clock: number
-  model: Uint8Array
+  model: Binary
   vc: Record<string, number>
   pending: RelayedUpdate[]
   view: ClockView

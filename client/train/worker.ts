@@ -1,6 +1,7 @@
 // The volunteer's training loop: join, link to peers, lease shards, step, exchange updates under the SSP clock.
 import { decodeParams } from '../../model/codec.ts'
 import { factorsAreSmaller, type MlrDims } from '../../model/mlr.ts'
+import { asBytes } from '../../protocol/bytes.ts'
 import { TabgridError } from '../../protocol/errors.ts'
 import { validateUpdatePayload, type UpdateFrame } from '../../protocol/frames.ts'
 import type { JobInfo } from '../../protocol/job.ts'
@@ -32,15 +33,15 @@ export interface WorkerDeps {
   Peer: MeshOptions['Peer']
   fetchShard(url: string): Promise<ArrayBuffer>
   jobId?: string
+  /** false: no WebRTC; updates go through the coordinator (for networks that block data channels). */
+  p2p?: boolean
   adapter?: string
   agent?: string
   onStatus?(s: WorkerStatus): void
 }
 
-interface Incoming extends UpdateFrame {
-  from: string
-  via: 'p2p' | 'relay'
-}
+/** An update from a data channel (p2p) or from the coordinator (relay, resend). */
+type Incoming = RelayedUpdate & { via: 'p2p' | 'relay' }
 
 /**
  * One volunteer worker. `run()` trains until the job is done or `leave()` is called.
@@ -113,6 +114,7 @@ export class Worker {
     })
     link.on('peer-joined', ({ worker }) => {
       this.status.peers[worker] = 'connecting'
+      this.mesh?.expect(worker)
       this.notify()
     })
     link.on('peer-left', ({ worker, last }) => {
@@ -152,6 +154,7 @@ export class Worker {
     this.mesh = new PeerMesh({
       Peer: this.deps.Peer,
       linkTimeoutMs: this.job.hyper.linkTimeoutMs,
+      p2p: this.deps.p2p !== false,
       signal: (to, data) => void link.request('signal', { type: 'signal', to, data }).catch((e) => console.warn(e)),
       onLink: (peer, state) => {
         this.status.peers[peer] = state
@@ -168,14 +171,14 @@ export class Worker {
     for (const p of hello.peers) this.status.peers[p] = 'connecting'
     await Promise.all(hello.peers.map((p) => this.mesh.connect(p)))
     const snap = await link.request('ready', { type: 'ready' })
-    this.engine.setModel(decodeParams(this.job.dims, snap.model))
+    this.engine.setModel(decodeParams(this.job.dims, asBytes(snap.model)))
     this.clocks = new PeerClocks(this.me, snap.vc)
     for (const [w, last] of this.departed) this.clocks.left(w, last)
     if (snap.view.min >= this.view.min) this.view = snap.view
     // The vector clock already counts the queued updates: they are applied here, not offered to the chain.
     for (const u of snap.pending) {
       this.apply(u.form, u.rows, validateUpdatePayload(u.form, u.rows, u.payload, this.job.dims.K, this.job.dims.J, this.job.hyper.batch))
-      this.status.bytes.relayReceived += u.payload.byteLength
+      this.status.bytes.relayReceived += asBytes(u.payload).byteLength
     }
     for (const u of this.early.splice(0)) this.incoming(u)
     this.status.clock = snap.clock
@@ -298,7 +301,7 @@ export class Worker {
 
   // ── incoming updates ───────────────────────────────────────────────────────────────────────────
 
-  private incoming(u: Incoming | (RelayedUpdate & { via: 'relay' })): void {
+  private incoming(u: Incoming): void {
     if (!this.clocks) {
       this.early.push(u)
       return
@@ -316,8 +319,7 @@ export class Worker {
       this.status.duplicates++
       return
     }
-    if (u.via === 'relay') this.status.bytes.relayReceived += u.payload.byteLength
-    else this.status.bytes.p2pReceived += u.payload.byteLength
+    this.status.bytes[u.via === 'relay' ? 'relayReceived' : 'p2pReceived'] += floats.byteLength
     this.apply(u.form, u.rows, floats)
     if (u.via === 'p2p' && u.clock > (this.view.last[u.from] ?? -1)) {
       let list = this.unconfirmed.get(u.from)

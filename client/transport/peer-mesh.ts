@@ -18,6 +18,8 @@ export interface MeshOptions {
   onBadFrame(from: string, err: TabgridError): void
   linkTimeoutMs: number
   rtcConfig?: RTCConfiguration
+  /** false: open no data channel at all (a network that blocks WebRTC); every update goes through the relay. */
+  p2p?: boolean
 }
 
 interface Link {
@@ -32,6 +34,7 @@ interface Link {
 /** One link per peer; the newcomer initiates, the others answer its first signal. */
 export class PeerMesh {
   private readonly links = new Map<string, Link>()
+  private readonly gone = new Set<string>()
   bytesSent = 0
   bytesReceived = 0
   framesRejected = 0
@@ -40,11 +43,23 @@ export class PeerMesh {
 
   /** Opens a link to a peer that was here first. Resolves to 'p2p' when open, 'relay' if it timed out. */
   connect(peer: string): Promise<LinkState> {
+    if (this.opts.p2p === false) {
+      this.opts.onLink(peer, 'relay')
+      return Promise.resolve('relay')
+    }
     return this.link(peer, true).open
+  }
+
+  /** A newcomer joined and will initiate; if it never does (its WebRTC is off), count the pair as relayed. */
+  expect(peer: string): void {
+    setTimeout(() => {
+      if (!this.links.has(peer) && !this.gone.has(peer)) this.opts.onLink(peer, 'relay')
+    }, this.opts.linkTimeoutMs)
   }
 
   /** A signal from a peer: answers it, creating the link if the peer is initiating. */
   signal(from: string, data: SignalData): void {
+    if (this.opts.p2p === false) return
     const l = this.links.get(from) ?? this.link(from, false)
     if (l.state === 'relay') return
     l.peer.signal(data as SimplePeer.SignalData)
@@ -78,6 +93,7 @@ export class PeerMesh {
   }
 
   drop(peer: string): void {
+    this.gone.add(peer)
     const l = this.links.get(peer)
     if (!l) return
     this.links.delete(peer)

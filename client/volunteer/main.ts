@@ -85,6 +85,7 @@ async function main(): Promise<void> {
       return r.arrayBuffer()
     },
     ...(jobId ? { jobId } : {}),
+    p2p: params.get('p2p') !== 'off',
     adapter: el('adapter').textContent ?? '',
     agent: navigator.userAgent,
     onStatus: render,

@@ -1,5 +1,6 @@
 // One training job's whole state machine: members, SSP clock, shard ledger, replica, relay. No sockets here.
 import { evaluate, type MlrParams } from '../../model/mlr.ts'
+import { asBytes } from '../../protocol/bytes.ts'
 import { reject, type Rejection } from '../../protocol/errors.ts'
 import { validateUpdatePayload } from '../../protocol/frames.ts'
 import type { JobInfo, JobState, JobSummary } from '../../protocol/job.ts'
@@ -162,7 +163,7 @@ export class JobCore {
     const { K, J } = this.info.dims
     let floats: Float32Array
     try {
-      floats = validateUpdatePayload(m.form, m.rows, toBytes(m.payload), K, J, this.info.hyper.batch)
+      floats = validateUpdatePayload(m.form, m.rows, m.payload, K, J, this.info.hyper.batch)
     } catch (e) {
       return rejection(e)
     }
@@ -183,7 +184,7 @@ export class JobCore {
     if (me.firstLoss === null) me.firstLoss = me.lastLoss
     this.samples += m.rows
     this.clocksByWorker.set(worker, m.clock + 1)
-    const payload = toBytes(m.payload)
+    const payload = asBytes(m.payload)
     const u = { from: worker, clock: m.clock, prev: m.prev, form: m.form, rows: m.rows, payload }
     this.replica.receive({ ...u, floats })
     this.log.add(u)
@@ -347,10 +348,6 @@ export class JobCore {
     const r = evaluate(this.info.dims, this.replica.params, test.x, test.y, test.n)
     this.curve.push({ t, clock: this.replica.frontier + 1, testAccuracy: r.accuracy, testLoss: r.loss })
   }
-}
-
-function toBytes(p: Uint8Array | ArrayBuffer): Uint8Array {
-  return p instanceof Uint8Array ? p : new Uint8Array(p)
 }
 
 function rejection(e: unknown): Rejection {

@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { JobCore, type Outbox } from '../../coordinator/core/job.ts'
 import { decodeParams } from '../../model/codec.ts'
 import { applyDense, applyFactors, type MlrParams } from '../../model/mlr.ts'
+import { asBytes } from '../../protocol/bytes.ts'
 import type { Rejection } from '../../protocol/errors.ts'
 import type { Msg, RelayedUpdate } from '../../protocol/messages.ts'
 import { mulberry32, randomFloats } from '../helpers/random.ts'
@@ -60,7 +61,7 @@ function twoRunning() {
 
 function replay(model: MlrParams, updates: RelayedUpdate[]) {
   for (const u of [...updates].sort((x, y) => x.clock - y.clock || (x.from < y.from ? -1 : 1))) {
-    const f = new Float32Array(u.payload.slice().buffer)
+    const f = new Float32Array(asBytes(u.payload).slice().buffer)
     if (u.form === 'factors') applyFactors({ K, J }, model, f.subarray(0, u.rows * K), f.subarray(u.rows * K), 0, u.rows)
     else applyDense(model, f.subarray(0, K * J), f.subarray(K * J))
   }
@@ -92,7 +93,7 @@ describe('JobCore', () => {
     expect(snap.vc).toEqual({ a: 1, b: 0 })
     expect(snap.pending.map((u) => [u.from, u.clock])).toEqual([['a', 1]])
     expect(snap.clock).toBe(1)
-    const model = decodeParams({ K, J }, snap.model)
+    const model = decodeParams({ K, J }, asBytes(snap.model))
     replay(model, snap.pending)
     job.replica.flush()
     expect(Array.from(model.W)).toEqual(Array.from(job.replica.params.W))
