@@ -36,7 +36,8 @@ export interface RunningServer {
  * console.log(`volunteers open ${srv.url}`)
  */
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
-  const log = opts.log ?? pino({ level: process.env.LOG_LEVEL ?? 'info' })
+  // Readable lines on a terminal, JSON lines for log collectors.
+  const log = opts.log ?? pino({ level: process.env.LOG_LEVEL ?? 'info', ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty' } } : {}) })
   const operatorToken = opts.operatorToken ?? process.env.TABGRID_TOKEN ?? randomBytes(12).toString('hex')
   const out = new SocketOutbox()
   const store = new JobStore(out)

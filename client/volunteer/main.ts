@@ -36,6 +36,8 @@ function notice(text: string, error = false): void {
 }
 
 let pending = false
+/** Set while a tab on the bare URL waits for a job: its last worker's error is not news. */
+let waitingForJob = false
 function render(s: WorkerStatus): void {
   if (pending) return
   pending = true
@@ -64,41 +66,63 @@ function render(s: WorkerStatus): void {
       return tr
     })
     el('peers').replaceChildren(...(rows.length ? rows : [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="2">none yet</td>' })]))
+    if (waitingForJob) return
     if (s.phase === 'error') notice(`Stopped: ${s.error}`, true)
     else if (s.phase === 'done') notice('The job is done. Thank you for lending your GPU!')
     else if (s.error) notice(s.error, true)
   })
 }
 
+/** How long a tab that found no job waits before it asks again. */
+const NEXT_JOB_RETRY_MS = 5000
+
 async function main(): Promise<void> {
   const backend = await chooseBackend()
   const params = new URLSearchParams(location.search)
-  const socket: WorkerSocket = io({ transports: ['websocket'] })
   const jobId = params.get('job') ?? undefined
-  const worker = new Worker({
-    backend,
-    link: new CoordinatorLink(socket),
-    Peer: SimplePeer,
-    fetchShard: async (url) => {
-      const r = await fetch(url)
-      if (!r.ok) throw new Error(`shard ${url}: HTTP ${r.status}`)
-      return r.arrayBuffer()
-    },
-    ...(jobId ? { jobId } : {}),
-    p2p: params.get('p2p') !== 'off',
-    adapter: el('adapter').textContent ?? '',
-    agent: navigator.userAgent,
-    onStatus: render,
-  })
   const leave = el('leave') as HTMLButtonElement
-  leave.onclick = () => {
-    worker.leave()
-    leave.disabled = true
-    setText('phase', 'left')
+  let left = false
+  // A tab opened on the bare URL stays a volunteer: when its job ends, or before any job exists, it waits for the
+  // next one. A tab opened for one job (?job=ID) works on that job only.
+  for (;;) {
+    const socket: WorkerSocket = io({ transports: ['websocket'] })
+    const worker = new Worker({
+      backend,
+      link: new CoordinatorLink(socket),
+      Peer: SimplePeer,
+      fetchShard: async (url) => {
+        const r = await fetch(url)
+        if (!r.ok) throw new Error(`shard ${url}: HTTP ${r.status}`)
+        return r.arrayBuffer()
+      },
+      ...(jobId ? { jobId } : {}),
+      p2p: params.get('p2p') !== 'off',
+      adapter: el('adapter').textContent ?? '',
+      agent: navigator.userAgent,
+      onStatus: (st) => {
+        if (st.phase !== 'error' && st.phase !== 'starting' && st.phase !== 'connecting') waitingForJob = false
+        render(st)
+      },
+    })
+    leave.onclick = () => {
+      left = true
+      worker.leave()
+      leave.disabled = true
+      setText('phase', 'left')
+    }
+    // For the end-to-end tests and the curious: the worker's state and model from the devtools console.
+    Object.assign(window, { tabgrid: { worker, status: () => worker.status, readModel: () => worker.readModel() } })
+    let noJob = false
+    await worker.run().catch((e: Error & { code?: string }) => {
+      noJob = e.code === 'ERR_UNKNOWN_JOB' || e.code === 'ERR_JOB_CLOSED'
+      if (!noJob) console.error(e)
+    })
+    socket.disconnect()
+    if (left || jobId || !(noJob || worker.status.phase === 'done')) break
+    waitingForJob = noJob
+    if (noJob) notice('No job is taking workers on this coordinator right now. Keep this tab open: it joins the next one.')
+    await new Promise((r) => setTimeout(r, NEXT_JOB_RETRY_MS))
   }
-  // For the end-to-end tests and the curious: the worker's state and model from the devtools console.
-  Object.assign(window, { tabgrid: { worker, status: () => worker.status, readModel: () => worker.readModel() } })
-  await worker.run().catch((e) => console.error(e))
   leave.disabled = true
 }
 

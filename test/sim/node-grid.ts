@@ -3,7 +3,7 @@ import { pino } from 'pino'
 import { io } from 'socket.io-client'
 import { createCpuEngine } from '../../client/gpu/cpu-engine.ts'
 import { CoordinatorLink, type WorkerSocket } from '../../client/transport/coordinator.ts'
-import { Worker } from '../../client/train/worker.ts'
+import { Worker, type Backend } from '../../client/train/worker.ts'
 import { startServer, type RunningServer } from '../../coordinator/server.ts'
 import type { JobCore } from '../../coordinator/core/job.ts'
 import type { CreateJob, Hyper } from '../../protocol/job.ts'
@@ -19,7 +19,18 @@ export interface NodeGrid {
   close(): Promise<void>
 }
 
-export async function startNodeGrid(n: number, hyper: Partial<Hyper>, spec: Partial<CreateJob>, net: Partial<NetOptions> = {}): Promise<NodeGrid> {
+/** The CPU engine for every worker unless a test or benchmark wraps it (say, to make one worker slow). */
+export type BackendFor = (worker: number) => Backend
+
+const cpu: BackendFor = () => ({ kind: 'cpu', create: createCpuEngine })
+
+export async function startNodeGrid(
+  n: number,
+  hyper: Partial<Hyper>,
+  spec: Partial<CreateJob>,
+  net: Partial<NetOptions> = {},
+  backend: BackendFor = cpu,
+): Promise<NodeGrid> {
   const srv = await startServer({ port: 0, log: pino({ level: 'silent' }) })
   const job = await srv.store.create({ data: 'builtin', ...spec, hyper: { minWorkers: n, ...hyper } as Hyper })
   const fake = new FakeNet({ seed: 1, latencyMs: [0, 5], ...net })
@@ -32,7 +43,7 @@ export async function startNodeGrid(n: number, hyper: Partial<Hyper>, spec: Part
     add() {
       const socket: WorkerSocket = io(srv.url, { transports: ['websocket'], forceNew: true })
       const w = new Worker({
-        backend: { kind: 'cpu', create: createCpuEngine },
+        backend: backend(grid.workers.length),
         link: new CoordinatorLink(socket),
         Peer: fake.Peer,
         jobId: job.id,
