@@ -97,7 +97,7 @@ function plot(j: JobDetail, host: HTMLElement): void {
         height: 220,
         scales: { x: { time: false } },
         axes: [{ label: 'seconds' }, { label: 'test accuracy' }, { side: 1, scale: 'loss', label: 'test loss', grid: { show: false } }],
-        series: [{}, { label: 'accuracy', stroke: '#1b7f3b' }, { label: 'loss', stroke: '#b3261e', scale: 'loss' }],
+        series: [{ label: 'seconds' }, { label: 'accuracy', stroke: '#1b7f3b' }, { label: 'loss', stroke: '#b3261e', scale: 'loss' }],
       },
       data,
       host,

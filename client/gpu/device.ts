@@ -18,7 +18,7 @@ export interface OpenedDevice {
   device: GPUDevice
   /** One line for people and for the hello message: "vendor architecture (description)". */
   adapter: string
-  /** One line: the limits below as name=value pairs. */
+  /** One line: the limits below, sizes in MiB/GiB. */
   limits: string
   adapterInfo: AdapterSummary
   limitValues: LimitsSummary
@@ -62,8 +62,12 @@ export async function openDevice(gpu: GPU, onError: GpuErrorHandler): Promise<Op
   return {
     device,
     adapter: [vendor, architecture].filter(Boolean).join(' ') + (description ? ` (${description})` : '') || 'unknown adapter',
-    limits: Object.entries(limitValues).map(([k, v]) => `${k}=${v}`).join(' '),
+    limits: Object.entries(limitValues).map(([k, v]) => `${k} ${k.endsWith('Size') ? mib(v) : v}`).join(' · '),
     adapterInfo: { vendor, architecture, description },
     limitValues,
   }
+}
+
+function mib(bytes: number): string {
+  return bytes >= 1 << 30 ? `${(bytes / (1 << 30)).toFixed(bytes % (1 << 30) ? 1 : 0)} GiB` : `${Math.round(bytes / (1 << 20))} MiB`
 }
