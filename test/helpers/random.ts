@@ -1,14 +1,5 @@
-// A seeded PRNG for reproducible tests.
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+// Seeded randomness for reproducible tests (the same generator as the built-in dataset's).
+export { mulberry32 } from '../../coordinator/data/random.ts'
 
 export function randomFloats(rand: () => number, n: number, scale = 1): Float32Array {
   const out = new Float32Array(n)
