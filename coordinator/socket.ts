@@ -36,7 +36,7 @@ export function attachWorkers(io: WorkerServer, store: JobStore, out: SocketOutb
   io.on('connection', (socket) => {
     for (const type of Object.keys(ClientMessageSchemas) as ClientMessageType[]) {
       socket.on(type, (msg: unknown, ack: unknown) => {
-        const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : (r: unknown) => socket.emit('evicted', r as Rejection)
+        const reply = typeof ack === 'function' ? (ack as (r: unknown) => void) : (r: unknown) => socket.emit('rejected', r as Rejection)
         try {
           reply(handle(socket, type, msg))
         } catch (e) {

@@ -139,6 +139,8 @@ export interface ServerEvents {
   clock: (m: ClockView) => void
   job: (m: { state: JobInfo['state'] }) => void
   evicted: (m: Rejection) => void
+  /** The answer to a message sent without an ack function. */
+  rejected: (m: Rejection) => void
 }
 
 /** socket.io's client-to-server event map, built from the schemas. */

@@ -18,6 +18,8 @@ export const RESEND_AFTER_MS = 1500
 /** Sooner when a later update from that peer already arrived: the missing one was lost on the way. */
 export const GAP_RESEND_AFTER_MS = 200
 const IDLE_RETRY_MS = 500
+/** Updates in flight to the coordinator before the loop waits for the oldest ack. */
+const MAX_UNACKED = 8
 const STATS_EVERY_MS = 2000
 const SHARD_CACHE = 64
 
@@ -221,6 +223,7 @@ export class Worker {
     this.status.epoch = lease.epoch
     let clock = lease.clock
     let prev = this.status.lastUpdateClock
+    const acks: Array<Promise<unknown>> = []
     for (let row0 = 0; row0 < shard.n; row0 += hyper.batch) {
       await this.gate(clock)
       if (this.stopped) return
@@ -234,7 +237,12 @@ export class Worker {
           : concatFloats(step.dense!.W, step.dense!.b)
       const frame: UpdateFrame = { clock, prev, form, rows, payload }
       const p2pTo = this.mesh.broadcast(frame, this.fanout())
-      await link.request('update', { type: 'update', clock, prev, form, rows, loss: step.loss, correct: step.correct, p2pTo, payload })
+      // Not awaited: socket.io keeps order, so the next clock need not wait a round trip to the coordinator.
+      // A rejection surfaces at the next clock (or before shard-done) and stops the loop.
+      const ack = link.request('update', { type: 'update', clock, prev, form, rows, loss: step.loss, correct: step.correct, p2pTo, payload })
+      ack.catch(() => undefined)
+      acks.push(ack)
+      if (acks.length > MAX_UNACKED) await acks.shift()
       this.status.lastLoss = step.loss / rows
       this.status.samples += rows
       this.rate.add(rows)
@@ -242,6 +250,7 @@ export class Worker {
       this.status.clock = ++clock
       this.notify()
     }
+    await Promise.all(acks)
     await link.request('shard-done', { type: 'shard-done', lease: lease.id })
   }
 

@@ -123,9 +123,9 @@ describe('the socket edge', () => {
     expect((await ask(t, 'hello', { type: 'hello', engine: 'cpu', jobId: job.id })).ok).toBe(true)
   })
 
-  it('answers a message sent without an ack with an evicted-style notice instead of crashing', async () => {
+  it('answers a message sent without an ack with a rejected event instead of crashing', async () => {
     const s = await connect()
-    const notice = new Promise<{ code: string }>((r) => s.once('evicted', r))
+    const notice = new Promise<{ code: string }>((r) => s.once('rejected', r))
     s.emit('lease', { type: 'lease' })
     expect(await notice).toMatchObject({ code: 'ERR_NOT_JOINED' })
     expect(s.connected).toBe(true)
