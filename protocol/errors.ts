@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   ERR_NO_WEBGPU: 'this browser has no WebGPU; the CPU implementation runs instead',
   ERR_GPU_LOST: 'the GPU device was lost',
   ERR_TIMEOUT: 'a request got no answer before its deadline',
+  ERR_DISCONNECTED: 'the connection to the coordinator dropped; the tab rejoins',
   ERR_UNAUTHORIZED: 'this API call needs the operator token',
   ERR_INTERNAL: 'the coordinator failed on this message; nothing changed',
 } as const

@@ -67,6 +67,8 @@ export class Worker {
   private readonly shards = new Map<number, { n: number; x: Float32Array; y: Uint8Array }>()
   private wake: () => void = () => {}
   private stopped = false
+  /** Why the coordinator's socket dropped, if it did. */
+  private lost: string | null = null
   private readonly rate = new RateMeter()
   private statsTimer: ReturnType<typeof setInterval> | undefined
 
@@ -78,8 +80,10 @@ export class Worker {
       await this.train()
       await this.catchUp()
       this.setPhase(this.stopped ? 'left' : 'done')
-    } catch (e) {
+    } catch (err) {
       if (this.stopped) return this.setPhase('left')
+      const e = this.lost ? new TabgridError('ERR_DISCONNECTED', `lost the coordinator (${this.lost})`) : err
+      this.mesh?.destroy()
       this.status.error = e instanceof Error ? e.message : String(e)
       this.setPhase('error')
       throw e
@@ -106,6 +110,10 @@ export class Worker {
   private async join(): Promise<void> {
     const { link, backend } = this.deps
     this.setPhase('connecting')
+    link.onDisconnect((why) => {
+      this.lost = why
+      this.wake()
+    })
     link.on('signal', (m) => this.mesh?.signal(m.from, m.data))
     link.on('update', (u) => this.incoming({ ...u, via: 'relay' }))
     link.on('clock', (v) => {
@@ -191,6 +199,7 @@ export class Worker {
 
   private async train(): Promise<void> {
     while (!this.stopped) {
+      if (this.lost) throw new TabgridError('ERR_DISCONNECTED', `lost the coordinator (${this.lost})`)
       if (this.job.state === 'pending' || this.job.state === 'paused') {
         this.setPhase('waiting')
         await this.changed(IDLE_RETRY_MS)
@@ -261,6 +270,7 @@ export class Worker {
     const started = asked
     for (;;) {
       if (this.stopped) return
+      if (this.lost) throw new TabgridError('ERR_DISCONNECTED', `lost the coordinator (${this.lost})`)
       const slowestOk = this.view.min >= c - s
       const missing = slowestOk ? this.clocks!.missing(this.view, c, s) : []
       if (slowestOk && missing.length === 0) break

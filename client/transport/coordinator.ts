@@ -40,6 +40,13 @@ export class CoordinatorLink {
     ;(this.socket.on as (e: E, f: ServerEvents[E]) => void)(event, fn)
   }
 
+  /** The socket dropped (not by close()): every pending request has failed already. */
+  onDisconnect(fn: (why: string) => void): void {
+    this.socket.on('disconnect', (why) => {
+      if (why !== 'io client disconnect') fn(why)
+    })
+  }
+
   close(): void {
     this.socket.disconnect()
   }

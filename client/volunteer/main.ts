@@ -73,7 +73,7 @@ function render(s: WorkerStatus): void {
   })
 }
 
-/** How long a tab that found no job waits before it asks again. */
+/** How long a tab that found no job (or lost the coordinator) waits before it asks again. */
 const NEXT_JOB_RETRY_MS = 5000
 
 async function main(): Promise<void> {
@@ -85,7 +85,8 @@ async function main(): Promise<void> {
   // A tab opened on the bare URL stays a volunteer: when its job ends, or before any job exists, it waits for the
   // next one. A tab opened for one job (?job=ID) works on that job only.
   for (;;) {
-    const socket: WorkerSocket = io({ transports: ['websocket'] })
+    // No socket.io reconnection: a dropped tab rejoins as a new worker (its shard went back to the pool meanwhile).
+    const socket: WorkerSocket = io({ transports: ['websocket'], reconnection: false })
     const worker = new Worker({
       backend,
       link: new CoordinatorLink(socket),
@@ -113,12 +114,17 @@ async function main(): Promise<void> {
     // For the end-to-end tests and the curious: the worker's state and model from the devtools console.
     Object.assign(window, { tabgrid: { worker, status: () => worker.status, readModel: () => worker.readModel() } })
     let noJob = false
+    let dropped = false
     await worker.run().catch((e: Error & { code?: string }) => {
       noJob = e.code === 'ERR_UNKNOWN_JOB' || e.code === 'ERR_JOB_CLOSED'
+      // lost mid-job, or never reached (the coordinator restarting): try again
+      dropped = e.code === 'ERR_DISCONNECTED' || (e.code === 'ERR_TIMEOUT' && !worker.status.workerId)
       if (!noJob) console.error(e)
     })
     socket.disconnect()
-    if (left || jobId || !(noJob || worker.status.phase === 'done')) break
+    if (left) break
+    if (dropped) notice('The connection to the coordinator dropped; rejoining…', true)
+    else if (jobId || !(noJob || worker.status.phase === 'done')) break
     waitingForJob = noJob
     if (noJob) notice('No job is taking workers on this coordinator right now. Keep this tab open: it joins the next one.')
     await new Promise((r) => setTimeout(r, NEXT_JOB_RETRY_MS))

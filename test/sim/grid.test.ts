@@ -55,6 +55,22 @@ describe('a grid of Node workers on a simulated network', { timeout: 90_000 }, (
     for (const m of models) expect(maxDiff(m, grid.job.replica.params)).toBeLessThan(1e-5)
   })
 
+  it('a worker whose connection drops stops with ERR_DISCONNECTED; the others finish its shard', async () => {
+    grid = await startNodeGrid(3, { staleness: 1, batch: 8, shardSize: 50, epochs: 1 }, small)
+    const g = grid
+    await until(() => g.job.ledger.processed >= 2, 30_000, 'two shards')
+    const victim = g.workers[1]
+    const socket = (victim as unknown as { deps: { link: { socket: { io: { engine: { close(): void } } } } } }).deps.link.socket
+    socket.io.engine.close()
+    await expect(g.runs[1]).rejects.toMatchObject({ code: 'ERR_DISCONNECTED' })
+    expect(victim.status.phase).toBe('error')
+    await until(() => g.job.state === 'done', 60_000, 'job done')
+    expect(g.job.ledger.report()[0]).toMatchObject({ processed: 12, missing: [] })
+    g.runs[1] = Promise.resolve()
+    const models = await finish(g)
+    for (const i of [0, 2]) expect(maxDiff(models[i], g.job.replica.params)).toBeLessThan(1e-5)
+  })
+
   it('finishes every shard when a worker leaves mid-job, and a joiner starts from the current model', async () => {
     grid = await startNodeGrid(3, { staleness: 2, batch: 8, shardSize: 50, epochs: 2 }, { data: 'builtin', trainLimit: 1200 })
     const g = grid
