@@ -90,7 +90,7 @@ export async function runJob(o: RunOptions): Promise<RunResult> {
       lr: job.info.hyper.lr,
       maxObservedStaleness: s.maxObservedStaleness,
       clocks: Object.fromEntries(job.clocksByWorker),
-      engines: Object.fromEntries([...job.members.values()].map((m) => [m.id, m.engine])),
+      engines: Object.fromEntries(job.enginesByWorker),
       wallSeconds: (performance.now() - t0) / 1000,
       trainSeconds,
       samplesPerSecond: trainSeconds > 0 ? job.samples / trainSeconds : 0,

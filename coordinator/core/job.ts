@@ -67,6 +67,8 @@ export class JobCore {
   readonly clocksByWorker = new Map<string, number>()
   /** Workers that were members and left: late references to them are harmless. */
   readonly departed = new Set<string>()
+  /** Every worker that ever joined, with the engine it ran: the job's history, kept after they leave. */
+  readonly enginesByWorker = new Map<string, 'webgpu' | 'cpu'>()
   state: JobState = 'pending'
   startedAt: number | null = null
   finishedAt: number | null = null
@@ -115,6 +117,7 @@ export class JobCore {
       firstLoss: null,
       bytes: { p2pSent: 0, p2pReceived: 0, relayReceived: 0, coordinatorSent: 0 },
     })
+    this.enginesByWorker.set(worker, m.engine)
     for (const p of peers) this.out.send(p, 'peer-joined', { worker })
     return { ok: true, workerId: worker, job: this.jobInfo(), peers }
   }
