@@ -39,6 +39,7 @@ export function jobDetail(job: JobCore) {
     })),
     curve: job.curve,
     ledger: job.ledger.report(),
+    returned: job.returned,
     startedAt: job.startedAt,
     finishedAt: job.finishedAt,
   }

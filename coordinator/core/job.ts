@@ -67,6 +67,8 @@ export class JobCore {
   readonly clocksByWorker = new Map<string, number>()
   /** Workers that were members and left: late references to them are harmless. */
   readonly departed = new Set<string>()
+  /** Leases taken back from workers that left or stalled: their shards went back to the pool. */
+  readonly returned: Array<{ worker: string; shard: number; epoch: number }> = []
   /** Every worker that ever joined, with the engine it ran: the job's history, kept after they leave. */
   readonly enginesByWorker = new Map<string, 'webgpu' | 'cpu'>()
   state: JobState = 'pending'
@@ -74,7 +76,6 @@ export class JobCore {
   finishedAt: number | null = null
   samples = 0
   private lastEval = 0
-  private readonly leaseRows = new Map<string, number>()
 
   constructor(
     readonly info: Omit<JobInfo, 'state'>,
@@ -153,7 +154,6 @@ export class JobCore {
     }
     const clock = this.ssp.activate(worker)
     this.members.get(worker)!.lastProgress = this.now()
-    this.leaseRows.set(l.id, 0)
     return { ok: true, lease: this.grant(l, clock), done: false }
   }
 
@@ -174,12 +174,11 @@ export class JobCore {
     for (const p of m.p2pTo) if (p === worker || (!this.members.has(p) && !this.departed.has(p))) return reject('ERR_NOT_IN_JOB', `p2pTo names ${p}, not a peer in this job`)
     const held = this.ledger.leasesOf(worker)[0]
     if (!held) return reject('ERR_LEASE', 'updates come only from a worker that holds a shard')
-    const rowsSoFar = this.leaseRows.get(held.id) ?? 0
-    if (rowsSoFar + m.rows > this.shardRows(held.shard)) return reject('ERR_BAD_SHAPE', `more rows than shard ${held.shard} has`)
+    if (held.rows + m.rows > this.shardRows(held.shard)) return reject('ERR_BAD_SHAPE', `more rows than shard ${held.shard} has`)
     const recorded = this.ssp.record(worker, m.clock, m.prev)
     if ('ok' in recorded) return recorded
     // Accepted: from here on the update counts.
-    this.leaseRows.set(held.id, rowsSoFar + m.rows)
+    held.rows += m.rows
     const me = this.members.get(worker)!
     me.lastProgress = this.now()
     me.samples += m.rows
@@ -206,11 +205,9 @@ export class JobCore {
   shardDone(worker: string, m: Msg<'shard-done'>): Reply<'shard-done'> {
     const l = this.ledger.get(m.lease)
     if (!l || l.worker !== worker) return reject('ERR_LEASE', `lease ${m.lease} is not held by this worker`)
-    const rows = this.leaseRows.get(l.id) ?? 0
     const n = this.shardRows(l.shard)
-    if (rows !== n) return reject('ERR_LEASE', `shard ${l.shard} has ${n} rows, updates covered ${rows}`)
+    if (l.rows !== n) return reject('ERR_LEASE', `shard ${l.shard} has ${n} rows, updates covered ${l.rows}`)
     this.ledger.complete(m.lease, worker)
-    this.leaseRows.delete(l.id)
     if (this.ledger.done) this.finish()
     return { ok: true }
   }
@@ -243,7 +240,9 @@ export class JobCore {
   leave(worker: string): void {
     if (!this.members.delete(worker)) return
     this.departed.add(worker)
-    for (const l of this.ledger.release(worker)) this.leaseRows.delete(l.id)
+    for (const l of this.ledger.release(worker)) {
+      this.returned.push({ worker, shard: l.shard, epoch: l.epoch })
+    }
     const { last, moved } = this.ssp.remove(worker)
     for (const [id, m] of this.members) {
       delete m.links[worker]

@@ -190,6 +190,7 @@ describe('JobCore', () => {
     expect(out.of('peer-left')).toEqual([{ to: 'b', event: 'peer-left', msg: { worker: 'a', last: 1 } }])
     // an update b queued for a just before a left is still accepted
     expect(job.update('b', upd(0, -1, 4, { p2pTo: ['a'] }))).toEqual({ ok: true })
+    expect(job.returned).toEqual([{ worker: 'a', shard: la.shard, epoch: 0 }])
     hello(job, 'c')
     job.ready('c')
     const again = job.lease('c')
