@@ -168,6 +168,7 @@ export class Worker {
       signal: (to, data) => void link.request('signal', { type: 'signal', to, data }).catch((e) => console.warn(e)),
       onLink: (peer, state) => {
         this.status.peers[peer] = state
+        if (this.stopped || this.lost) return
         void link.request('link', { type: 'link', peer, state }).catch((e) => console.warn(e))
         this.notify()
       },

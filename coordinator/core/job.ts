@@ -322,6 +322,9 @@ export class JobCore {
 
   private minMoved(): void {
     const view = this.ssp.view()
+    // Whoever waited on the slowest starts its stall clock afresh: only a worker holding the min still is stalling.
+    const t = this.now()
+    for (const m of this.members.values()) m.lastProgress = Math.max(m.lastProgress, t)
     this.replica.advance(view.min)
     this.log.trim(view.min - this.info.hyper.staleness - 1 - LOG_MARGIN_CLOCKS)
     for (const [id, m] of this.members) if (m.ready) this.out.send(id, 'clock', view)

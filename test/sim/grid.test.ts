@@ -1,6 +1,8 @@
 // The whole protocol on a simulated network: staleness bound, replica agreement, relay fallback, loss, departures.
 import { afterEach, describe, expect, it } from 'vitest'
 import { evaluate } from '../../model/mlr.ts'
+import { createCpuEngine } from '../../client/gpu/cpu-engine.ts'
+import type { Backend } from '../../client/train/worker.ts'
 import { maxDiff, startNodeGrid, until, type NodeGrid } from './node-grid.ts'
 
 let grid: NodeGrid | undefined
@@ -53,6 +55,41 @@ describe('a grid of Node workers on a simulated network', { timeout: 90_000 }, (
     expect(grid.net.dropped).toBeGreaterThan(0)
     expect(grid.workers.reduce((n, w) => n + w.status.resends, 0)).toBeGreaterThan(0)
     for (const m of models) expect(maxDiff(m, grid.job.replica.params)).toBeLessThan(1e-5)
+  })
+
+  it('partial broadcast: with fan-out Q=1 each update goes direct to one peer, the relay carries it to the rest', async () => {
+    grid = await startNodeGrid(4, { staleness: 1, batch: 8, shardSize: 50, epochs: 1, fanout: 1 }, small)
+    const models = await finish(grid)
+    const { job } = grid
+    const payloads = job.bytes.coordinator
+    // each update reached at most one peer directly and the others through the relay
+    expect(job.bytes.p2p).toBeLessThanOrEqual(payloads)
+    expect(job.bytes.p2p).toBeGreaterThan(0.8 * payloads)
+    expect(job.bytes.relay).toBeGreaterThan(1.6 * payloads)
+    expect(job.bytes.p2p + job.bytes.relay).toBeLessThanOrEqual(3 * payloads)
+    for (const m of models) expect(maxDiff(m, job.replica.params)).toBeLessThan(1e-5)
+  })
+
+  it('evicts a worker that stalls, gives its shard to the others, and finishes', async () => {
+    const hangAfter = (i: number): Backend => ({
+      kind: 'cpu',
+      create(dims) {
+        const e = createCpuEngine(dims)
+        if (i !== 0) return e
+        let steps = 0
+        const step = e.step.bind(e)
+        e.step = (...a) => (++steps > 10 ? new Promise<never>(() => {}) : step(...a)) // a tab frozen mid-shard
+        return e
+      },
+    })
+    grid = await startNodeGrid(3, { staleness: 1, batch: 8, shardSize: 50, epochs: 1, stallTimeoutMs: 1000 }, small, {}, hangAfter)
+    const g = grid
+    await until(() => g.job.state === 'done', 60_000, 'job done')
+    expect(g.workers[0].status.error).toMatch(/ERR_STALLED/)
+    expect(g.job.returned.map((r) => r.worker)).toEqual([g.workers[0].status.workerId])
+    expect(g.job.ledger.report()[0]).toMatchObject({ processed: 12, missing: [] })
+    const models = await Promise.all([1, 2].map((i) => g.workers[i].readModel()))
+    for (const m of models) expect(maxDiff(m, g.job.replica.params)).toBeLessThan(1e-5)
   })
 
   it('a worker whose connection drops stops with ERR_DISCONNECTED; the others finish its shard', async () => {
