@@ -4,6 +4,7 @@ import { asBytes } from '../../protocol/bytes.ts'
 import { reject, type Rejection } from '../../protocol/errors.ts'
 import { validateUpdatePayload } from '../../protocol/frames.ts'
 import type { JobInfo, JobState, JobSummary } from '../../protocol/job.ts'
+import { MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
 import type { LeaseGrant, Msg, Replies, ServerEvents } from '../../protocol/messages.ts'
 import { encodeShard } from '../../protocol/shard.ts'
 import type { Dataset } from '../data/index.ts'
@@ -101,7 +102,7 @@ export class JobCore {
   // ── worker messages ────────────────────────────────────────────────────────────────────────────
 
   hello(worker: string, m: Msg<'hello'>): Reply<'hello'> {
-    if (this.members.size >= 256) return reject('ERR_JOB_CLOSED', 'the job has as many workers as it takes')
+    if (this.members.size >= MAX_WORKERS_PER_JOB) return reject('ERR_JOB_CLOSED', `the job has its ${MAX_WORKERS_PER_JOB} workers`)
     const peers = [...this.members.keys()]
     this.members.set(worker, {
       id: worker,
@@ -191,8 +192,8 @@ export class JobCore {
     this.replica.receive({ ...u, floats })
     this.log.add(u)
     this.bytes.coordinator += payload.byteLength
-    this.bytes.p2p += payload.byteLength * m.p2pTo.length
     const direct = new Set(m.p2pTo)
+    this.bytes.p2p += payload.byteLength * direct.size
     for (const [id, peer] of this.members) {
       if (id === worker || !peer.ready || direct.has(id)) continue
       this.out.send(id, 'update', u)
