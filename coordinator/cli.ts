@@ -20,6 +20,10 @@ function num(name: string) {
   }
 }
 
+function mib(n: number): string {
+  return `${(n / 2 ** 20).toFixed(1)} MiB`
+}
+
 interface JobFlags {
   data: string
   model: 'mlr'
@@ -117,7 +121,7 @@ jobOptions(program.command('run').description('train one job to the end on N hea
         `test accuracy ${(100 * r.testAccuracy).toFixed(2)} % (from ${(100 * r.initialTestAccuracy).toFixed(2)} %), test loss ${r.testLoss.toFixed(4)}`,
         `max observed staleness ${r.maxObservedStaleness} (bound ${r.staleness}); clocks ${Object.values(r.clocks).join(', ')}`,
         `${r.samplesPerSecond.toFixed(0)} samples/s over ${r.trainSeconds.toFixed(1)} s of training (${r.wallSeconds.toFixed(1)} s wall)`,
-        `bytes: p2p ${r.bytes.p2p}, relay ${r.bytes.relay}, coordinator ${r.bytes.coordinator}`,
+        `bytes: p2p ${mib(r.bytes.p2p)}, relay ${mib(r.bytes.relay)}, coordinator ${mib(r.bytes.coordinator)}`,
         `shards processed per epoch: ${r.shards.processed.join(', ')} of ${r.shards.perEpoch}; replicas agree to ${r.replicaMaxDiff.toExponential(2)}`,
       ].join('\n'),
     )
