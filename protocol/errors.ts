@@ -11,7 +11,6 @@ export const ERROR_CODES = {
   ERR_UNKNOWN_JOB: 'no such job',
   ERR_JOB_CLOSED: 'the job is done, failed or paused and takes no more work',
   ERR_LEASE: 'the shard lease is not held by this worker (expired or never granted)',
-  ERR_SHARD_TIMEOUT: 'the shard lease expired because the worker stalled',
   ERR_STALLED: 'the worker made no progress within the stall timeout and was removed',
   ERR_LOG_TRUNCATED: 'the requested updates are no longer in the coordinator’s log',
   ERR_PEER_SIGNAL: 'a WebRTC link to a peer could not be opened in time; its updates go through the relay',
