@@ -2,6 +2,7 @@
 import { chromium, type Browser, type Page } from 'playwright-core'
 import type { Logger } from 'pino'
 import { pino } from 'pino'
+import { maxAbsDiff, type MlrParams } from '../model/mlr.ts'
 import type { CreateJob } from '../protocol/job.ts'
 import { CHROMIUM_ARGS, CHROMIUM_MISSING, findChromium } from './browser.ts'
 import { ensureClientBuilt } from './build-client.ts'
@@ -124,20 +125,23 @@ async function waitDone(job: JobCore, o: RunOptions): Promise<void> {
 
 /** Reads each tab's model once it has caught up and compares it with the coordinator's replica. */
 async function compareReplicas(job: JobCore, pages: Page[]): Promise<number> {
-  const ref = job.replica.params
   let worst = 0
   for (const page of pages) {
     await page.waitForFunction(() => {
       const t = (globalThis as unknown as { tabgrid?: { status(): { phase: string } } }).tabgrid
       return t && ['done', 'left', 'error'].includes(t.status().phase)
     }, undefined, { timeout: 30_000 })
-    const m = await page.evaluate(async () => {
-      const t = (globalThis as unknown as { tabgrid: { readModel(): Promise<{ W: Float32Array; b: Float32Array }> } }).tabgrid
-      const p = await t.readModel()
-      return { W: Array.from(p.W), b: Array.from(p.b) }
-    })
-    for (let i = 0; i < ref.W.length; i++) worst = Math.max(worst, Math.abs(ref.W[i] - m.W[i]))
-    for (let i = 0; i < ref.b.length; i++) worst = Math.max(worst, Math.abs(ref.b[i] - m.b[i]))
+    worst = Math.max(worst, maxAbsDiff(job.replica.params, await readTabModel(page)))
   }
   return worst
+}
+
+/** The model a volunteer tab holds now (through the page's `tabgrid` debug handle). */
+export async function readTabModel(page: Page): Promise<MlrParams> {
+  const m = await page.evaluate(async () => {
+    const t = (globalThis as unknown as { tabgrid: { readModel(): Promise<{ W: Float32Array; b: Float32Array }> } }).tabgrid
+    const p = await t.readModel()
+    return { W: Array.from(p.W), b: Array.from(p.b) }
+  })
+  return { W: Float32Array.from(m.W), b: Float32Array.from(m.b) }
 }

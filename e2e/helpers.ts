@@ -2,7 +2,9 @@
 import { expect, type Browser, type Page } from '@playwright/test'
 import { pino } from 'pino'
 import type { JobCore } from '../coordinator/core/job.ts'
+import { readTabModel } from '../coordinator/run.ts'
 import { startServer, type RunningServer } from '../coordinator/server.ts'
+import { maxAbsDiff } from '../model/mlr.ts'
 import type { CreateJob, Hyper } from '../protocol/job.ts'
 
 export { expect, test } from '@playwright/test'
@@ -61,12 +63,7 @@ export async function waitDone(job: JobCore, timeoutMs = 200_000): Promise<void>
 /** Largest |tab − coordinator| over all parameters, once the tab has caught up. */
 export async function replicaDiff(job: JobCore, page: Page): Promise<number> {
   await expect.poll(async () => (await status(page)).phase, { timeout: 30_000 }).toBe('done')
-  const m = await page.evaluate(async () => {
-    const p = await (globalThis as unknown as { tabgrid: { readModel(): Promise<{ W: Float32Array; b: Float32Array }> } }).tabgrid.readModel()
-    return [...Array.from(p.W), ...Array.from(p.b)]
-  })
-  const ref = [...Array.from(job.replica.params.W), ...Array.from(job.replica.params.b)]
-  return ref.reduce((worst, v, i) => Math.max(worst, Math.abs(v - m[i])), 0)
+  return maxAbsDiff(job.replica.params, await readTabModel(page))
 }
 
 export function lastAccuracy(job: JobCore): number {

@@ -2,10 +2,15 @@
 import type { MlrDims, MlrParams } from './mlr.ts'
 
 export function encodeParams(p: MlrParams): Uint8Array {
-  const out = new Uint8Array((p.W.length + p.b.length) * 4)
-  out.set(new Uint8Array(p.W.buffer, p.W.byteOffset, p.W.byteLength), 0)
-  out.set(new Uint8Array(p.b.buffer, p.b.byteOffset, p.b.byteLength), p.W.byteLength)
-  return out
+  return concatFloats(p.W, p.b)
+}
+
+/** Two float arrays back to back, as bytes: a model (W, b), a factors payload (U, V), a dense one (dW, db). */
+export function concatFloats(a: Float32Array, b: Float32Array): Uint8Array {
+  const out = new Float32Array(a.length + b.length)
+  out.set(a)
+  out.set(b, a.length)
+  return new Uint8Array(out.buffer)
 }
 
 export function decodeParams({ K, J }: MlrDims, bytes: Uint8Array): MlrParams {

@@ -156,3 +156,11 @@ export function evaluate(
 export function factorsAreSmaller(dims: MlrDims, rows: number): boolean {
   return rows * (dims.J + dims.K) < dims.J * dims.K
 }
+
+/** The largest |a − b| over every parameter: how far two replicas of a model are apart. */
+export function maxAbsDiff(a: MlrParams, b: MlrParams): number {
+  let m = 0
+  for (let i = 0; i < a.W.length; i++) m = Math.max(m, Math.abs(a.W[i] - b.W[i]))
+  for (let i = 0; i < a.b.length; i++) m = Math.max(m, Math.abs(a.b[i] - b.b[i]))
+  return m
+}

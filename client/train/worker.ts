@@ -1,5 +1,5 @@
 // The volunteer's training loop: join, link to peers, lease shards, step, exchange updates under the SSP clock.
-import { decodeParams } from '../../model/codec.ts'
+import { concatFloats, decodeParams } from '../../model/codec.ts'
 import { factorsAreSmaller, type MlrDims } from '../../model/mlr.ts'
 import { asBytes } from '../../protocol/bytes.ts'
 import { TabgridError } from '../../protocol/errors.ts'
@@ -431,11 +431,4 @@ export class Worker {
     this.status.phase = p
     this.notify()
   }
-}
-
-function concatFloats(a: Float32Array, b: Float32Array): Uint8Array {
-  const out = new Float32Array(a.length + b.length)
-  out.set(a)
-  out.set(b, a.length)
-  return new Uint8Array(out.buffer)
 }

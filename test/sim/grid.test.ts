@@ -1,9 +1,9 @@
 // The whole protocol on a simulated network: staleness bound, replica agreement, relay fallback, loss, departures.
 import { afterEach, describe, expect, it } from 'vitest'
-import { evaluate } from '../../model/mlr.ts'
+import { evaluate, maxAbsDiff } from '../../model/mlr.ts'
 import { createCpuEngine } from '../../client/gpu/cpu-engine.ts'
 import type { Backend } from '../../client/train/worker.ts'
-import { maxDiff, startNodeGrid, until, type NodeGrid } from './node-grid.ts'
+import { startNodeGrid, until, type NodeGrid } from './node-grid.ts'
 
 let grid: NodeGrid | undefined
 afterEach(async () => {
@@ -34,7 +34,7 @@ describe('a grid of Node workers on a simulated network', { timeout: 90_000 }, (
     expect(job.ledger.report()[0]).toMatchObject({ processed: 12, missing: [] })
     expect(job.bytes.relay).toBe(0)
     expect(job.bytes.p2p).toBeGreaterThan(0)
-    for (const m of models) expect(maxDiff(m, job.replica.params)).toBeLessThan(1e-5)
+    for (const m of models) expect(maxAbsDiff(m, job.replica.params)).toBeLessThan(1e-5)
     expect(job.curve[job.curve.length - 1].testAccuracy).toBeGreaterThan(job.curve[0].testAccuracy)
   })
 
@@ -46,7 +46,7 @@ describe('a grid of Node workers on a simulated network', { timeout: 90_000 }, (
     expect(job.bytes.p2p).toBeGreaterThan(0)
     const states = grid.workers.map((w) => Object.values(w.status.peers).sort())
     expect(states.filter((s) => s.includes('relay'))).toHaveLength(2)
-    for (const m of models) expect(maxDiff(m, job.replica.params)).toBeLessThan(1e-5)
+    for (const m of models) expect(maxAbsDiff(m, job.replica.params)).toBeLessThan(1e-5)
   })
 
   it('recovers updates lost on a link through the coordinator', async () => {
@@ -54,7 +54,7 @@ describe('a grid of Node workers on a simulated network', { timeout: 90_000 }, (
     const models = await finish(grid)
     expect(grid.net.dropped).toBeGreaterThan(0)
     expect(grid.workers.reduce((n, w) => n + w.status.resends, 0)).toBeGreaterThan(0)
-    for (const m of models) expect(maxDiff(m, grid.job.replica.params)).toBeLessThan(1e-5)
+    for (const m of models) expect(maxAbsDiff(m, grid.job.replica.params)).toBeLessThan(1e-5)
   })
 
   it('partial broadcast: with fan-out Q=1 each update goes direct to one peer, the relay carries it to the rest', async () => {
@@ -67,7 +67,7 @@ describe('a grid of Node workers on a simulated network', { timeout: 90_000 }, (
     expect(job.bytes.p2p).toBeGreaterThan(0.8 * payloads)
     expect(job.bytes.relay).toBeGreaterThan(1.6 * payloads)
     expect(job.bytes.p2p + job.bytes.relay).toBeLessThanOrEqual(3 * payloads)
-    for (const m of models) expect(maxDiff(m, job.replica.params)).toBeLessThan(1e-5)
+    for (const m of models) expect(maxAbsDiff(m, job.replica.params)).toBeLessThan(1e-5)
   })
 
   it('evicts a worker that stalls, gives its shard to the others, and finishes', async () => {
@@ -89,7 +89,7 @@ describe('a grid of Node workers on a simulated network', { timeout: 90_000 }, (
     expect(g.job.returned.map((r) => r.worker)).toEqual([g.workers[0].status.workerId])
     expect(g.job.ledger.report()[0]).toMatchObject({ processed: 12, missing: [] })
     const models = await Promise.all([1, 2].map((i) => g.workers[i].readModel()))
-    for (const m of models) expect(maxDiff(m, g.job.replica.params)).toBeLessThan(1e-5)
+    for (const m of models) expect(maxAbsDiff(m, g.job.replica.params)).toBeLessThan(1e-5)
   })
 
   it('a worker whose connection drops stops with ERR_DISCONNECTED; the others finish its shard', async () => {
@@ -105,7 +105,7 @@ describe('a grid of Node workers on a simulated network', { timeout: 90_000 }, (
     expect(g.job.ledger.report()[0]).toMatchObject({ processed: 12, missing: [] })
     g.runs[1] = Promise.resolve()
     const models = await finish(g)
-    for (const i of [0, 2]) expect(maxDiff(models[i], g.job.replica.params)).toBeLessThan(1e-5)
+    for (const i of [0, 2]) expect(maxAbsDiff(models[i], g.job.replica.params)).toBeLessThan(1e-5)
   })
 
   it('finishes every shard when a worker leaves mid-job, and a joiner starts from the current model', async () => {
@@ -123,6 +123,6 @@ describe('a grid of Node workers on a simulated network', { timeout: 90_000 }, (
     const models = await finish(g)
     for (const e of g.job.ledger.report()) expect(e).toMatchObject({ processed: 24, missing: [] })
     expect(late.status.firstLoss).toBeLessThan(0.6 * initial)
-    for (const m of models.slice(1)) expect(maxDiff(m, g.job.replica.params)).toBeLessThan(1e-5)
+    for (const m of models.slice(1)) expect(maxAbsDiff(m, g.job.replica.params)).toBeLessThan(1e-5)
   })
 })

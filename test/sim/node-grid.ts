@@ -62,13 +62,6 @@ export async function startNodeGrid(
   return grid
 }
 
-export function maxDiff(a: { W: Float32Array; b: Float32Array }, b: { W: Float32Array; b: Float32Array }): number {
-  let m = 0
-  for (let i = 0; i < a.W.length; i++) m = Math.max(m, Math.abs(a.W[i] - b.W[i]))
-  for (let i = 0; i < a.b.length; i++) m = Math.max(m, Math.abs(a.b[i] - b.b[i]))
-  return m
-}
-
 export async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs
   while (!pred()) {
