@@ -67,6 +67,8 @@ export class Worker {
   private readonly shards = new Map<number, { n: number; x: Float32Array; y: Uint8Array }>()
   private wake: () => void = () => {}
   private stopped = false
+  /** run() has returned: links and peers are no longer this worker's business. */
+  private finished = false
   /** Why the coordinator's socket dropped, if it did. */
   private lost: string | null = null
   private readonly rate = new RateMeter()
@@ -90,6 +92,9 @@ export class Worker {
     } finally {
       clearInterval(this.statsTimer)
       if (!this.stopped) void this.sendStats()
+      // The page keeps showing the links as they were during the job. The links themselves stay up: our last
+      // updates may still be in flight on them; each closes when its peer leaves the job.
+      this.finished = true
     }
   }
 
@@ -129,6 +134,7 @@ export class Worker {
     })
     link.on('peer-left', ({ worker, last }) => {
       this.mesh?.drop(worker)
+      if (this.finished) return
       delete this.status.peers[worker]
       this.revertAfter(worker, last)
       if (!this.clocks) this.departed.push([worker, last])
@@ -167,6 +173,7 @@ export class Worker {
       p2p: this.deps.p2p !== false,
       signal: (to, data) => void link.request('signal', { type: 'signal', to, data }).catch((e) => console.warn(e)),
       onLink: (peer, state) => {
+        if (this.finished) return
         this.status.peers[peer] = state
         if (this.stopped || this.lost) return
         void link.request('link', { type: 'link', peer, state }).catch((e) => console.warn(e))
