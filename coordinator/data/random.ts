@@ -1,16 +1,7 @@
-// Seeded randomness for datasets: the same seed gives the same bytes on every machine.
+// Seeded randomness for datasets: the model's generator (model/random.ts), plus permutations.
+import { mulberry32 } from '../../model/random.ts'
 
-/** mulberry32: a tiny 32-bit PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export { mulberry32 }
 
 /** A Fisher–Yates permutation of 0..n-1. */
 export function permutation(n: number, rand: () => number): Uint32Array {
