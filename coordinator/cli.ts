@@ -1,6 +1,9 @@
 // The `tabgrid` command: serve, run, job create, jobs.
 import { Command, InvalidArgumentError, Option } from 'commander'
+import { existsSync, readFileSync } from 'node:fs'
+import { PRESETS } from '../model/spec.ts'
 import { HyperSchema, type CreateJob } from '../protocol/job.ts'
+import { MAX_MODEL_JSON } from '../protocol/limits.ts'
 import { ensureClientBuilt } from './build-client.ts'
 import { runJob, RunError } from './run.ts'
 import { startServer } from './server.ts'
@@ -26,11 +29,13 @@ function mib(n: number): string {
 
 interface JobFlags {
   data: string
-  model: 'mlr'
+  model: string
   epochs?: number
   staleness?: number
   batch?: number
   lr?: number
+  lrSchedule?: 'constant' | 'invsqrt' | 'step'
+  lrDecayEpochs?: number
   fanout?: number
   shardSize?: number
   minWorkers?: number
@@ -43,29 +48,55 @@ function jobOptions(cmd: Command): Command {
   const d = HyperSchema.parse({})
   return cmd
     .option('--data <spec>', 'dataset: builtin | idx:DIR (MNIST format) | csv:FILE (label first)', 'builtin')
-    .addOption(new Option('--model <model>', 'model').choices(['mlr']).default('mlr'))
+    .option('--model <model>', `model: a preset (${PRESETS}) or a JSON file with a layer list`, 'mlr')
     .option('--epochs <n>', `passes over the training set (default ${d.epochs})`, int('epochs'))
     .option('--staleness <s>', `SSP staleness bound; 0 = BSP (default ${d.staleness})`, int('staleness'))
     .option('--batch <b>', `mini-batch size per clock (default ${d.batch})`, int('batch'))
-    .option('--lr <lr>', `learning rate (default ${d.lr})`, num('lr'))
+    .option('--lr <lr>', `learning rate at the start (default ${d.lr})`, num('lr'))
+    .addOption(new Option('--lr-schedule <kind>', `how the rate decays over epochs e: invsqrt lr/√(1+e/τ), step lr·γ^⌊e/τ⌋, constant (default ${d.lrSchedule})`).choices(['constant', 'invsqrt', 'step']))
+    .option('--lr-decay-epochs <τ>', `τ of the schedule, in epochs (default ${d.lrDecayEpochs})`, num('lr-decay-epochs'))
     .option('--fanout <q>', 'send each update directly to at most Q peers; the coordinator relays to the rest', int('fanout'))
     .option('--shard-size <n>', `samples per shard (default ${d.shardSize})`, int('shard-size'))
     .option('--train-limit <n>', 'use only the first N training samples', int('train-limit'))
     .option('--name <name>', 'job name')
 }
 
+/** A preset name as it is; a path to a JSON file (or anything ending in .json) as the parsed object. */
+function modelArg(model: string): CreateJob['model'] {
+  if (!model.endsWith('.json') && !existsSync(model)) return model
+  if (!existsSync(model)) throw new RunError(`--model ${model}: no such file`, 2)
+  const text = readFileSync(model, 'utf8')
+  if (text.length > MAX_MODEL_JSON) throw new RunError(`--model ${model}: over ${MAX_MODEL_JSON} bytes`, 2)
+  try {
+    return JSON.parse(text) as Record<string, unknown>
+  } catch (e) {
+    throw new RunError(`--model ${model}: not JSON (${(e as Error).message})`, 2)
+  }
+}
+
 function jobSpec(f: JobFlags, extra: Partial<CreateJob['hyper']> = {}): Partial<CreateJob> {
   const hyper = Object.fromEntries(
-    Object.entries({ epochs: f.epochs, staleness: f.staleness, batch: f.batch, lr: f.lr, fanout: f.fanout, shardSize: f.shardSize, minWorkers: f.minWorkers, ...extra }).filter(
+    Object.entries({
+      epochs: f.epochs,
+      staleness: f.staleness,
+      batch: f.batch,
+      lr: f.lr,
+      lrSchedule: f.lrSchedule,
+      lrDecayEpochs: f.lrDecayEpochs,
+      fanout: f.fanout,
+      shardSize: f.shardSize,
+      minWorkers: f.minWorkers,
+      ...extra,
+    }).filter(
       ([, v]) => v !== undefined,
     ),
   )
   const parsed = HyperSchema.safeParse(hyper)
   if (!parsed.success) {
     const i = parsed.error.issues[0]
-    throw new RunError(`--${String(i.path[0])}: ${i.message}`, 2)
+    throw new RunError(`--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`, 2)
   }
-  return { model: f.model, data: f.data, hyper: parsed.data, ...(f.trainLimit ? { trainLimit: f.trainLimit } : {}), ...(f.name ? { name: f.name } : {}) }
+  return { model: modelArg(f.model), data: f.data, hyper: parsed.data, ...(f.trainLimit ? { trainLimit: f.trainLimit } : {}), ...(f.name ? { name: f.name } : {}) }
 }
 
 const program = new Command('tabgrid').description('Train models on a grid of volunteer browser tabs.').showHelpAfterError()
@@ -81,10 +112,14 @@ jobOptions(
   .option('--min-workers <n>', 'workers to wait for before the first clock', int('min-workers'))
   .action(async (f: JobFlags & { port?: number; host: string; defaultJob: boolean }) => {
     await ensureClientBuilt((m) => console.error(m))
+    const spec = jobSpec(f)
     const srv = await startServer({ port: f.port ?? Number(process.env.PORT ?? 8080), host: f.host })
     if (f.defaultJob) {
-      const job = await srv.store.create(jobSpec(f))
-      srv.log.info({ job: job.id, data: job.info.dataset.name }, 'default job created')
+      const job = await srv.store.create(spec).catch(async (e: Error & { code?: string }) => {
+        await srv.close()
+        throw e.code === 'ERR_BAD_MODEL' || e.code === 'ERR_DATASET' ? new RunError(e.message, 2) : e
+      })
+      srv.log.info({ job: job.id, data: job.info.dataset.name, model: job.plan.name, params: job.plan.size }, 'default job created')
     }
     console.error(
       [
@@ -105,24 +140,38 @@ jobOptions(
 
 jobOptions(program.command('run').description('train one job to the end on N headless Chromium tabs and report'))
   .option('--workers <n>', 'volunteer tabs to open', int('workers'), 3)
-  .option('--timeout <sec>', 'give up after this many seconds', int('timeout'), 1800)
+  .option('--timeout <sec>', 'give up after this many seconds', int('timeout'), 7200)
+  .option('--save <dir>', 'write the trained model there in the TF.js Layers format (model.json + weights.bin)')
+  .addOption(new Option('--engine <engine>', 'what the tabs compute with').choices(['webgpu', 'cpu']).default('webgpu'))
   .option('--json', 'print one JSON line with the results on stdout')
   .option('--verbose', 'show the tabs’ console and the coordinator’s log')
-  .action(async (f: JobFlags & { workers: number; timeout: number; json?: boolean; verbose?: boolean }) => {
+  .action(async (f: JobFlags & { workers: number; timeout: number; save?: string; engine: 'webgpu' | 'cpu'; json?: boolean; verbose?: boolean }) => {
     if (f.workers < 1 || f.workers > 64) throw new RunError('--workers must be between 1 and 64', 2)
-    const r = await runJob({ job: jobSpec(f), workers: f.workers, timeoutSec: f.timeout, verbose: f.verbose, progress: (l) => console.error(l) })
+    const r = await runJob({
+      job: jobSpec(f),
+      workers: f.workers,
+      timeoutSec: f.timeout,
+      verbose: f.verbose,
+      engine: f.engine,
+      ...(f.save ? { save: f.save } : {}),
+      progress: (l) => console.error(l),
+    }).catch((e: Error & { code?: string }) => {
+      throw e.code === 'ERR_BAD_MODEL' || e.code === 'ERR_DATASET' ? new RunError(e.message, 2) : e
+    })
     if (f.json) {
       console.log(JSON.stringify(r))
       return
     }
     console.log(
       [
-        `job ${r.job} on ${r.dataset}: ${r.workers} tabs, ${r.epochs} epochs, B=${r.batch}, s=${r.staleness}, lr=${r.lr}`,
-        `test accuracy ${(100 * r.testAccuracy).toFixed(2)} % (from ${(100 * r.initialTestAccuracy).toFixed(2)} %), test loss ${r.testLoss.toFixed(4)}`,
+        `job ${r.job}: ${r.model} (${r.params} parameters) on ${r.dataset}: ${r.workers} tabs, ${r.epochs} epochs, B=${r.batch}, s=${r.staleness}, lr=${r.lr} (${r.lrSchedule})`,
+        `test accuracy ${(100 * r.testAccuracy).toFixed(2)} % (best ${(100 * r.bestTestAccuracy).toFixed(2)} %, from ${(100 * r.initialTestAccuracy).toFixed(2)} %), test loss ${r.testLoss.toFixed(4)}`,
         `max observed staleness ${r.maxObservedStaleness} (bound ${r.staleness}); clocks ${Object.values(r.clocks).join(', ')}`,
         `${r.samplesPerSecond.toFixed(0)} samples/s over ${r.trainSeconds.toFixed(1)} s of training (${r.wallSeconds.toFixed(1)} s wall)`,
         `bytes: p2p ${mib(r.bytes.p2p)}, relay ${mib(r.bytes.relay)}, coordinator ${mib(r.bytes.coordinator)}`,
+        ...r.bytes.tensors.map((t) => `  ${t.name.padEnd(24)} [${t.shape.join('×')}]`.padEnd(44) + ` ${t.path}  sent ${mib(t.sent)}, received ${mib(t.received)}`),
         `shards processed per epoch: ${r.shards.processed.join(', ')} of ${r.shards.perEpoch}; replicas agree to ${r.replicaMaxDiff.toExponential(2)}`,
+        ...(r.saved ? [`model saved: ${r.saved.modelJson} and ${r.saved.weights} (TF.js Layers format)`] : []),
       ].join('\n'),
     )
   })

@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { reject } from '../protocol/errors.ts'
-import { CreateJobSchema } from '../protocol/job.ts'
+import { CreateJobSchema, type JobDetail } from '../protocol/job.ts'
+import { toTfjsModel } from '../model/export.ts'
 import type { JobCore } from './core/job.ts'
 import type { JobStore } from './store.ts'
 
@@ -16,12 +17,16 @@ export interface HttpOptions {
 }
 
 /** Everything GET /api/jobs/:id shows: the summary, live workers, the curve and the ledger's proof. */
-export function jobDetail(job: JobCore) {
+export function jobDetail(job: JobCore): JobDetail {
   const clocks = job.ssp.clocks()
+  const paths = job.comm.paths
   return {
     ...job.summary(),
     info: job.jobInfo(),
-    bytes: job.bytes,
+    bytes: { ...job.traffic.totals(), tensors: job.traffic.tensors(paths) },
+    layers: job.plan.layers.map((l) => ({ name: l.name, type: l.type, inShape: l.inShape, outShape: l.outShape, activation: l.activation })),
+    tensors: job.plan.tensors.map((t) => ({ name: t.name, shape: t.shape, offset: t.offset, size: t.size, path: paths[t.index] })),
+    comm: { ...job.comm.view(), history: job.comm.history },
     clocks: Object.fromEntries(job.clocksByWorker),
     workersList: [...job.members.values()].map((m) => ({
       id: m.id,
@@ -37,7 +42,7 @@ export function jobDetail(job: JobCore) {
       bytes: m.bytes,
       leases: job.ledger.leasesOf(m.id).map((l) => ({ shard: l.shard, epoch: l.epoch })),
     })),
-    curve: job.curve,
+    curve: job.curve.points,
     ledger: job.ledger.report(),
     returned: job.returned,
     startedAt: job.startedAt,
@@ -84,31 +89,60 @@ export function createApp({ store, clientDir, operatorToken, log }: HttpOptions)
       log.info({ job: job.id, data: parsed.data.data }, 'job created')
       res.status(201).json(job.summary())
     } catch (e) {
-      res.status(400).json(reject('ERR_BAD_MESSAGE', (e as Error).message))
+      const code = (e as { code?: string }).code === 'ERR_BAD_MODEL' ? 'ERR_BAD_MODEL' : 'ERR_BAD_MESSAGE'
+      res.status(400).json(reject(code, (e as Error).message))
     }
   })
+  const jobOr404 = (req: Request, res: Response): JobCore | undefined => {
+    const job = store.get(String(req.params.id))
+    if (!job) res.status(404).json(reject('ERR_UNKNOWN_JOB', `no job ${req.params.id}`))
+    return job
+  }
   app.get('/api/jobs/:id', (req, res) => {
-    const job = store.get(req.params.id)
-    if (!job) {
-      res.status(404).json(reject('ERR_UNKNOWN_JOB', `no job ${req.params.id}`))
-      return
-    }
-    res.json(jobDetail(job))
+    const job = jobOr404(req, res)
+    if (job) res.json(jobDetail(job))
   })
   app.get('/api/jobs/:id/model', (req, res) => {
-    const job = store.get(req.params.id)
-    if (!job) {
-      res.status(404).json(reject('ERR_UNKNOWN_JOB', `no job ${req.params.id}`))
-      return
-    }
-    const { K, J } = job.info.dims
+    const job = jobOr404(req, res)
+    if (!job) return
     res.set({
       'content-type': 'application/octet-stream',
-      'x-tabgrid-layout': `f32le W[${K}x${J}] row-major, then b[${K}]`,
+      'x-tabgrid-layout': `f32le arena of ${job.plan.size} parameters, tensors as GET /api/jobs/${job.id} lists them`,
       'x-tabgrid-clock': String(job.replica.frontier + 1),
       'content-disposition': `attachment; filename="${job.id}-model.f32"`,
     })
-    res.send(Buffer.from(job.modelBytes()))
+    res.send(Buffer.from(job.replica.params.buffer, job.replica.params.byteOffset, job.replica.params.byteLength))
+  })
+  // The TF.js Layers format: tf.loadLayersModel('<coordinator>/api/jobs/ID/export/model.json') loads it as it is.
+  const exports = new WeakMap<JobCore, { clock: number; modelJson: unknown; weights: Uint8Array }>()
+  const exportOf = (job: JobCore) => {
+    const clock = job.replica.frontier + 1
+    let e = exports.get(job)
+    if (!e || e.clock !== clock) {
+      const { modelJson, weights } = toTfjsModel(job.plan, job.replica.params, { weightsPath: `weights.bin?clock=${clock}`, metadata: exportMetadata(job) })
+      exports.set(job, (e = { clock, modelJson, weights }))
+    }
+    return e
+  }
+  app.get('/api/jobs/:id/export/model.json', (req, res) => {
+    const job = jobOr404(req, res)
+    if (!job) return
+    const e = exportOf(job)
+    res.set({ 'x-tabgrid-clock': String(e.clock), 'cache-control': 'no-store' })
+    if (req.query.download !== undefined) res.attachment(`${job.id}-model.json`)
+    res.json(e.modelJson)
+  })
+  app.get('/api/jobs/:id/export/weights.bin', (req, res) => {
+    const job = jobOr404(req, res)
+    if (!job) return
+    const e = exportOf(job)
+    if (req.query.clock !== undefined && Number(req.query.clock) !== e.clock) {
+      res.status(409).json(reject('ERR_MODEL_MOVED', `the model moved on from clock ${req.query.clock} to ${e.clock}: fetch model.json again`))
+      return
+    }
+    res.set({ 'content-type': 'application/octet-stream', 'x-tabgrid-clock': String(e.clock), 'cache-control': 'no-store' })
+    if (req.query.download !== undefined) res.attachment(`${job.id}-weights.bin`)
+    res.send(Buffer.from(e.weights.buffer, e.weights.byteOffset, e.weights.byteLength))
   })
   app.get('/api/jobs/:id/shards/:shard', (req, res) => {
     const job = store.get(req.params.id)
@@ -121,4 +155,18 @@ export function createApp({ store, clientDir, operatorToken, log }: HttpOptions)
     res.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
   })
   return app
+}
+
+/** What a user of the exported model needs besides the weights: how inputs were scaled, the class names, the job. */
+export function exportMetadata(job: JobCore): Record<string, unknown> {
+  return {
+    tabgrid: {
+      job: job.id,
+      clock: job.replica.frontier + 1,
+      dataset: job.info.dataset.name,
+      labels: job.data.labels,
+      preprocessing: job.data.preprocessing ?? { kind: 'none' },
+      testAccuracy: job.curve.last?.testAccuracy ?? null,
+    },
+  }
 }

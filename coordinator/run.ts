@@ -2,8 +2,11 @@
 import { chromium, type Browser, type Page } from 'playwright-core'
 import type { Logger } from 'pino'
 import { pino } from 'pino'
-import { maxAbsDiff, type MlrParams } from '../model/mlr.ts'
+import { maxAbsDiff } from '../model/params.ts'
 import type { CreateJob } from '../protocol/job.ts'
+import type { TensorBytes } from './core/traffic.ts'
+import { saveTfjsModel } from './export-files.ts'
+import { exportMetadata } from './http.ts'
 import { CHROMIUM_ARGS, CHROMIUM_MISSING, findChromium } from './browser.ts'
 import { ensureClientBuilt } from './build-client.ts'
 import type { JobCore } from './core/job.ts'
@@ -15,27 +18,41 @@ export interface RunOptions {
   timeoutSec: number
   progress(line: string): void
   verbose?: boolean
+  /** Write the trained model here in the TF.js Layers format (model.json + weights.bin). */
+  save?: string
+  /** The tabs' engine: WebGPU where the browser has it (default), or the CPU kernels. */
+  engine?: 'webgpu' | 'cpu'
 }
 
 export interface RunResult {
   job: string
   dataset: string
+  model: string
+  params: number
+  /** The final model's test accuracy and loss. */
   testAccuracy: number
   testLoss: number
+  /** The best test accuracy any evaluation during the run saw. */
+  bestTestAccuracy: number
   initialTestAccuracy: number
   epochs: number
   workers: number
   staleness: number
   batch: number
   lr: number
+  lrSchedule: string
   maxObservedStaleness: number
   clocks: Record<string, number>
   engines: Record<string, string>
   wallSeconds: number
   trainSeconds: number
   samplesPerSecond: number
-  bytes: { p2p: number; relay: number; coordinator: number }
+  bytes: { p2p: number; relay: number; coordinator: number; tensors: TensorBytes[] }
+  /** Every decision of Poseidon's rule during the run: the workers it saw and the path per tensor. */
+  paths: Array<{ clock: number; workers: number; paths: Record<string, string> }>
   shards: { perEpoch: number; processed: number[] }
+  /** Where --save wrote the model, if it did. */
+  saved?: { modelJson: string; weights: string }
   /** Largest |w_tab − w_coordinator| over every parameter and every tab that finished: replicas agree to rounding. */
   replicaMaxDiff: number
 }
@@ -59,10 +76,11 @@ export async function runJob(o: RunOptions): Promise<RunResult> {
   let browser: Browser | undefined
   try {
     const job = await srv.store.create({ ...o.job, hyper: { ...(o.job.hyper ?? {}), minWorkers: o.workers } as CreateJob['hyper'] })
+    const { hyper, dataset } = job.info
     o.progress(
-      `job ${job.id}: ${job.info.model} on ${job.info.dataset.name} (${job.info.dataset.train} train / ${job.info.dataset.test} test, ` +
-        `${job.info.dims.J} features, ${job.info.dims.K} classes), ${o.workers} tabs, ${job.info.hyper.epochs} epochs, ` +
-        `B=${job.info.hyper.batch}, s=${job.info.hyper.staleness}, lr=${job.info.hyper.lr}`,
+      `job ${job.id}: ${job.plan.name} (${job.plan.size} parameters) on ${dataset.name} (${dataset.train} train / ${dataset.test} test, ` +
+        `${dataset.features} features, ${dataset.classes} classes), ${o.workers} tabs, ${hyper.epochs} epochs, ` +
+        `B=${hyper.batch}, s=${hyper.staleness}, lr=${hyper.lr} (${hyper.lrSchedule})`,
     )
     browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true })
     const pages: Page[] = []
@@ -70,34 +88,42 @@ export async function runJob(o: RunOptions): Promise<RunResult> {
       const page = await (await browser.newContext()).newPage()
       page.on('pageerror', (e) => o.progress(`tab ${i}: page error: ${e.message}`))
       if (o.verbose) page.on('console', (m) => o.progress(`tab ${i}: ${m.text()}`))
-      await page.goto(`${srv.url}/?job=${job.id}`)
+      await page.goto(`${srv.url}/?job=${job.id}${o.engine === 'cpu' ? '&engine=cpu' : ''}`)
       pages.push(page)
     }
     await waitDone(job, o)
+    await job.settled()
     const replicaMaxDiff = await compareReplicas(job, pages)
     const s = job.summary()
-    const first = job.curve[0]
+    const first = job.curve.points[0]
+    const saved = o.save ? await saveTfjsModel(o.save, job.plan, job.replica.params, exportMetadata(job)) : undefined
     const trainSeconds = ((job.finishedAt ?? Date.now()) - (job.startedAt ?? Date.now())) / 1000
     return {
       job: job.id,
       dataset: job.info.dataset.name,
+      model: job.plan.name,
+      params: job.plan.size,
       testAccuracy: s.testAccuracy ?? NaN,
       testLoss: s.testLoss ?? NaN,
+      bestTestAccuracy: s.bestTestAccuracy ?? NaN,
       initialTestAccuracy: first?.testAccuracy ?? NaN,
       epochs: job.info.hyper.epochs,
       workers: o.workers,
       staleness: job.info.hyper.staleness,
       batch: job.info.hyper.batch,
       lr: job.info.hyper.lr,
+      lrSchedule: job.info.hyper.lrSchedule,
       maxObservedStaleness: s.maxObservedStaleness,
       clocks: Object.fromEntries(job.clocksByWorker),
       engines: Object.fromEntries(job.enginesByWorker),
       wallSeconds: (performance.now() - t0) / 1000,
       trainSeconds,
       samplesPerSecond: trainSeconds > 0 ? job.samples / trainSeconds : 0,
-      bytes: { ...job.bytes },
+      bytes: { ...job.traffic.totals(), tensors: job.traffic.tensors(job.comm.paths) },
+      paths: job.comm.history.map((d) => ({ clock: d.clock, workers: d.workers, paths: Object.fromEntries(job.plan.tensors.map((t) => [t.name, d.paths[t.index]])) })),
       shards: { perEpoch: job.info.shards.count, processed: job.ledger.report().map((e) => e.processed) },
       replicaMaxDiff,
+      ...(saved ? { saved } : {}),
     }
   } finally {
     await browser?.close().catch(() => undefined)
@@ -136,12 +162,18 @@ async function compareReplicas(job: JobCore, pages: Page[]): Promise<number> {
   return worst
 }
 
-/** The model a volunteer tab holds now (through the page's `tabgrid` debug handle). */
-export async function readTabModel(page: Page): Promise<MlrParams> {
-  const m = await page.evaluate(async () => {
-    const t = (globalThis as unknown as { tabgrid: { readModel(): Promise<{ W: Float32Array; b: Float32Array }> } }).tabgrid
-    const p = await t.readModel()
-    return { W: Array.from(p.W), b: Array.from(p.b) }
+/** The model (the whole arena) a volunteer tab holds now, through the page's `tabgrid` debug handle. */
+export async function readTabModel(page: Page): Promise<Float32Array> {
+  const b64 = await page.evaluate(async () => {
+    const t = (globalThis as unknown as { tabgrid: { readModel(): Promise<Float32Array> } }).tabgrid
+    const a = await t.readModel()
+    const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
+    let s = ''
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+    return btoa(s)
   })
-  return { W: Float32Array.from(m.W), b: Float32Array.from(m.b) }
+  const buf = Buffer.from(b64, 'base64')
+  const out = new Float32Array(buf.byteLength / 4)
+  new Uint8Array(out.buffer).set(buf)
+  return out
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { pino, type Logger } from 'pino'
 import { Server } from 'socket.io'
 import { MAX_SOCKET_BYTES } from '../protocol/limits.ts'
+import { EvalPool } from './eval-pool.ts'
 import { createApp } from './http.ts'
 import { attachWorkers, SocketOutbox, type WorkerServer } from './socket.ts'
 import { JobStore } from './store.ts'
@@ -40,7 +41,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const log = opts.log ?? pino({ level: process.env.LOG_LEVEL ?? 'info', ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty' } } : {}) })
   const operatorToken = opts.operatorToken ?? process.env.TABGRID_TOKEN ?? randomBytes(12).toString('hex')
   const out = new SocketOutbox()
-  const store = new JobStore(out)
+  const evals = new EvalPool()
+  const store = new JobStore(out, (plan, test) => evals.evaluator(plan, test), (e) => log.error({ err: e }, 'evaluation failed'))
   const app = createApp({ store, clientDir: opts.clientDir ?? CLIENT_DIR, operatorToken, log })
   const http = createServer(app)
   const io: WorkerServer = new Server(http, { maxHttpBufferSize: MAX_SOCKET_BYTES, serveClient: false })
@@ -67,6 +69,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     close: async () => {
       clearInterval(timer)
       await io.close()
+      await evals.close()
       http.closeAllConnections()
       await new Promise<void>((r) => http.close(() => r()))
     },

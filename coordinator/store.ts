@@ -1,16 +1,34 @@
-// The coordinator's jobs: creation from a spec (dataset → dims, shards) and lookup.
+// The coordinator's jobs: creation from a spec (dataset → model plan → shards) and lookup.
 import { randomBytes } from 'node:crypto'
+import { planModel, type ModelPlan } from '../model/plan.ts'
+import { ModelSpecError, parseModelSpec, presetSpec, type ModelSpec } from '../model/spec.ts'
 import { CreateJobSchema, type CreateJob } from '../protocol/job.ts'
-import { loadDataset, type Dataset } from './data/index.ts'
+import { MAX_UPDATE_BYTES } from '../protocol/limits.ts'
 import { JobCore, type Outbox } from './core/job.ts'
+import type { Evaluator } from './core/evaluator.ts'
+import { loadDataset, type Dataset } from './data/index.ts'
+import type { Split } from './data/types.ts'
+
+/** Makes a job's evaluator; the server passes a worker-thread pool, tests leave it to the job (in this thread). */
+export type EvaluatorFactory = (plan: ModelPlan, test: Split) => Evaluator
+
+/** Most floats a batch's activations may take on a worker (every layer's output, kept for backward). */
+const MAX_BATCH_ACTIVATION_FLOATS = 64 * 1024 * 1024
 
 export class JobStore {
   readonly jobs = new Map<string, JobCore>()
   private readonly datasets = new Map<string, Promise<Dataset>>()
 
-  constructor(private readonly out: Outbox) {}
+  constructor(
+    private readonly out: Outbox,
+    private readonly evaluators?: EvaluatorFactory,
+    private readonly onError?: (e: Error) => void,
+  ) {}
 
-  /** Creates a job from an (already validated or partial) spec; the dataset is loaded once per spec. */
+  /**
+   * Creates a job from an (already validated or partial) spec; the dataset is loaded once per spec. Throws a
+   * DatasetError or ModelSpecError (code ERR_BAD_MODEL) with a message for people.
+   */
   async create(input: Partial<CreateJob>): Promise<JobCore> {
     const spec = CreateJobSchema.parse(input)
     const key = `${spec.data}|${spec.trainLimit ?? ''}`
@@ -22,14 +40,16 @@ export class JobStore {
       ds = loading
     }
     const data = await ds
+    const model = resolveModel(spec.model, data.classes)
+    const plan = planModel(model, data)
+    checkFits(plan, spec.hyper.batch)
     const id = `j-${randomBytes(4).toString('hex')}`
     const size = Math.min(spec.hyper.shardSize, data.train.n)
     const job = new JobCore(
       {
         id,
-        name: spec.name ?? `${spec.model} on ${data.name}`,
-        model: spec.model,
-        dims: { K: data.classes, J: data.features },
+        name: spec.name ?? `${plan.name} on ${data.name}`,
+        model,
         dataset: {
           name: data.name,
           features: data.features,
@@ -41,8 +61,10 @@ export class JobStore {
         hyper: spec.hyper,
         shards: { count: Math.ceil(data.train.n / size), size },
       },
+      plan,
       data,
       this.out,
+      { ...(this.evaluators ? { evaluator: this.evaluators(plan, data.test) } : {}), ...(this.onError ? { onError: this.onError } : {}) },
     )
     this.jobs.set(id, job)
     return job
@@ -60,5 +82,24 @@ export class JobStore {
 
   tick(): void {
     for (const j of this.jobs.values()) j.tick()
+  }
+}
+
+/** A preset name or a layer list (already a parsed JSON object) as a checked model description. */
+export function resolveModel(model: CreateJob['model'], classes: number): ModelSpec {
+  return typeof model === 'string' ? presetSpec(model, classes) : parseModelSpec(model)
+}
+
+/** Refuses a model whose worst-case update or batch activations are over the limits every side enforces. */
+function checkFits(plan: ModelPlan, batch: number): void {
+  let floats = 0
+  for (const t of plan.tensors) floats += Math.max(t.size, t.factorable ? batch * (t.rows + t.cols) : 0)
+  const bytes = floats * 4 + 4 * plan.tensors.length + 64
+  if (bytes > MAX_UPDATE_BYTES) {
+    throw new ModelSpecError(`an update of this model at batch ${batch} can take ${(bytes / 2 ** 20).toFixed(1)} MiB, over the ${MAX_UPDATE_BYTES / 2 ** 20} MiB limit: use a smaller model or batch`)
+  }
+  const acts = batch * plan.layers.reduce((s, l) => s + l.outSize, plan.inputSize)
+  if (acts > MAX_BATCH_ACTIVATION_FLOATS) {
+    throw new ModelSpecError(`a batch of ${batch} needs ${acts} activation values, over the limit of ${MAX_BATCH_ACTIVATION_FLOATS}: use a smaller batch`)
   }
 }

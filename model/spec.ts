@@ -7,7 +7,7 @@ export type Activation = (typeof ACTIVATIONS)[number]
 const Size = z.number().int().min(1).max(65_536)
 const Pair = z.union([Size, z.tuple([Size, Size])])
 const Act = z.enum(ACTIVATIONS)
-const Name = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only')
+const Name = z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a letter or digit, then letters, digits, _ . -')
 const Init = z.enum(['glorotUniform', 'heUniform', 'heNormal', 'zeros'])
 
 export const DenseSpec = z.strictObject({

@@ -4,7 +4,9 @@ export const ERROR_CODES = {
   ERR_BAD_MESSAGE: 'the message does not match its schema',
   ERR_TOO_LARGE: 'the message or its payload exceeds the size limit',
   ERR_NOT_FINITE: 'a payload holds NaN or Infinity',
-  ERR_BAD_SHAPE: "a payload's size does not match the job's model and the batch rows",
+  ERR_BAD_SHAPE: "a payload's parts do not match the job's model: unknown tensor, wrong part count or order, wrong size for the batch rows",
+  ERR_BAD_PATH: "a part's path or form is not allowed for its tensor (factors only for dense kernels on the sf path, dense deltas on ps)",
+  ERR_BAD_MODEL: 'the model description is invalid: unknown layer, shapes that do not chain, or too big for the limits',
   ERR_CLOCK: 'the clock is not the next one this worker may use, or runs ahead of the staleness bound',
   ERR_NOT_JOINED: 'the worker sent this before hello/ready',
   ERR_NOT_IN_JOB: 'the target worker or job is not the sender’s own job',
@@ -19,6 +21,7 @@ export const ERROR_CODES = {
   ERR_GPU_LOST: 'the GPU device was lost',
   ERR_TIMEOUT: 'a request got no answer before its deadline',
   ERR_DISCONNECTED: 'the connection to the coordinator dropped; the tab rejoins',
+  ERR_MODEL_MOVED: 'the model changed since this model.json was fetched; fetch model.json again',
   ERR_UNAUTHORIZED: 'this API call needs the operator token',
   ERR_INTERNAL: 'the coordinator failed on this message; nothing changed',
 } as const

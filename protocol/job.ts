@@ -1,10 +1,19 @@
 // A job's description as the API takes it and as workers receive it.
 import { z } from 'zod'
+import type { ModelSpec } from '../model/spec.ts'
+import type { Path } from '../model/update.ts'
+import { MAX_MODEL_JSON } from './limits.ts'
 
-/** Hyperparameters an operator may set; the defaults make the built-in job. */
+/** Hyperparameters an operator may set; the defaults train every preset on MNIST-like data without tuning. */
 export const HyperSchema = z.object({
-  lr: z.number().finite().positive().max(100).default(0.2),
-  batch: z.number().int().min(1).max(4096).default(8),
+  /** η₀: the learning rate at the start; the schedule lowers it as epochs pass. */
+  lr: z.number().finite().positive().max(100).default(0.05),
+  lrSchedule: z.enum(['constant', 'invsqrt', 'step']).default('invsqrt'),
+  /** τ, in epochs: invsqrt η₀/√(1 + e/τ), step η₀·γ^⌊e/τ⌋. */
+  lrDecayEpochs: z.number().finite().positive().max(10_000).default(1),
+  /** γ of the step schedule. */
+  lrStepFactor: z.number().finite().positive().max(1).default(0.5),
+  batch: z.number().int().min(1).max(4096).default(32),
   staleness: z.number().int().min(0).max(1_000_000).default(2),
   fanout: z.number().int().min(1).max(256).optional(),
   epochs: z.number().int().min(1).max(10_000).default(2),
@@ -15,10 +24,16 @@ export const HyperSchema = z.object({
 })
 export type Hyper = z.infer<typeof HyperSchema>
 
+/** A model: a preset name (`mlr`, `mlp:256,128`, `cnn`) or a layer list (model/spec.ts), checked when the job is made. */
+export const ModelInputSchema = z.union([
+  z.string().min(1).max(256),
+  z.record(z.string(), z.unknown()).refine((v) => JSON.stringify(v).length <= MAX_MODEL_JSON, `a model description is at most ${MAX_MODEL_JSON} bytes of JSON`),
+])
+
 /** Body of POST /api/jobs. */
 export const CreateJobSchema = z.object({
   name: z.string().min(1).max(80).optional(),
-  model: z.literal('mlr').default('mlr'),
+  model: ModelInputSchema.default('mlr'),
   data: z.string().min(1).max(4096).default('builtin'),
   trainLimit: z.number().int().positive().optional(),
   hyper: HyperSchema.default(HyperSchema.parse({})),
@@ -32,11 +47,22 @@ export interface JobInfo {
   id: string
   name: string
   state: JobState
-  model: 'mlr'
-  dims: { K: number; J: number }
+  /** The model, parsed and normalised: every worker plans it against `dataset` and gets the same arena layout. */
+  model: ModelSpec
   dataset: { name: string; features: number; classes: number; train: number; test: number; imageShape?: [number, number] }
   hyper: Hyper
   shards: { count: number; size: number }
+}
+
+/** How each tensor travels now, and the live numbers the choice came from (model/comm.ts). */
+export interface CommView {
+  /** Goes up by one at every new decision. */
+  version: number
+  /** Per arena tensor. */
+  paths: Path[]
+  workers: number
+  batch: number
+  fanout?: number
 }
 
 /** One row of GET /api/jobs. */
@@ -44,6 +70,9 @@ export interface JobSummary {
   id: string
   name: string
   state: JobState
+  /** The model's name (preset or file) and its parameter count. */
+  model: string
+  params: number
   workers: number
   minClock: number
   maxClock: number
@@ -53,8 +82,53 @@ export interface JobSummary {
   shardsTotal: number
   testAccuracy: number | null
   testLoss: number | null
+  /** The best test accuracy any evaluation saw. */
+  bestTestAccuracy: number | null
+  /** The learning rate of the newest lease. */
+  lr: number
   samplesPerSecond: number
   createdAt: number
   hyper: Hyper
   dataset: JobInfo['dataset']
+}
+
+/** Bytes per tensor and path (GET /api/jobs/:id and `tabgrid run --json`). */
+export interface TensorBytesView {
+  name: string
+  shape: number[]
+  path: Path
+  sent: number
+  received: number
+}
+
+export interface WorkerView {
+  id: string
+  engine: 'webgpu' | 'cpu'
+  adapter: string
+  ready: boolean
+  clock: number | null
+  samples: number
+  samplesPerSecond: number
+  lastLoss: number | null
+  firstLoss: number | null
+  links: Record<string, 'p2p' | 'relay'>
+  bytes: { p2pSent: number; p2pReceived: number; relayReceived: number; psReceived: number; coordinatorSent: number }
+  leases: Array<{ shard: number; epoch: number }>
+}
+
+/** GET /api/jobs/:id: the summary, the model's layers and tensors with their paths, workers, curve and ledger. */
+export interface JobDetail extends JobSummary {
+  info: JobInfo
+  bytes: { p2p: number; relay: number; coordinator: number; tensors: TensorBytesView[] }
+  layers: Array<{ name: string; type: string; inShape: number[]; outShape: number[]; activation: string }>
+  tensors: Array<{ name: string; shape: number[]; offset: number; size: number; path: Path }>
+  /** The current path decision and every earlier one. */
+  comm: CommView & { history: Array<{ t: number; clock: number; version: number; workers: number; batch: number; fanout?: number; paths: Path[] }> }
+  clocks: Record<string, number>
+  workersList: WorkerView[]
+  curve: Array<{ t: number; clock: number; testAccuracy: number; testLoss: number }>
+  ledger: Array<{ epoch: number; processed: number; shards: number; missing: number[] }>
+  returned: Array<{ worker: string; shard: number; epoch: number }>
+  startedAt: number | null
+  finishedAt: number | null
 }

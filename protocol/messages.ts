@@ -2,7 +2,7 @@
 import { z } from 'zod'
 import type { Binary } from './bytes.ts'
 import type { Rejection } from './errors.ts'
-import type { JobInfo } from './job.ts'
+import type { CommView, JobInfo } from './job.ts'
 import {
   MAX_BATCH,
   MAX_CANDIDATE_LENGTH,
@@ -14,7 +14,6 @@ import {
 } from './limits.ts'
 
 const Id = z.string().min(1).max(MAX_ID_LENGTH).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
-const Clock = z.number().int().min(0).max(2 ** 31 - 1)
 const Count = z.number().finite().min(0).max(2 ** 40)
 const Bytes = z.custom<Binary>((v) => v instanceof Uint8Array || v instanceof ArrayBuffer, 'binary payload')
 
@@ -48,22 +47,24 @@ export const ReadySchema = z.object({ type: z.literal('ready') })
 export const LeaseSchema = z.object({ type: z.literal('lease') })
 export const UpdateSchema = z.object({
   type: z.literal('update'),
-  clock: Clock,
-  prev: z.number().int().min(-1).max(2 ** 31 - 1),
-  form: z.enum(['factors', 'dense']),
-  rows: z.number().int().min(1).max(MAX_BATCH),
+  /** The batch's summed loss and hits, before the update. */
   loss: z.number().finite().min(0),
   correct: z.number().int().min(0).max(MAX_BATCH),
+  /** The peers the sender queued the frame's sf parts for on data channels; the coordinator relays to the rest. */
   p2pTo: z.array(Id).max(MAX_WORKERS_PER_JOB),
-  payload: Bytes.refine((b) => b.byteLength <= MAX_UPDATE_BYTES, 'payload too large'),
+  /** A frame v2 (PROTOCOL.md) with one part per tensor: clock, prev, rows and the parts travel inside. */
+  frame: Bytes.refine((b) => b.byteLength <= MAX_UPDATE_BYTES, 'frame too large'),
 })
 export const ShardDoneSchema = z.object({ type: z.literal('shard-done'), lease: Id })
 export const ResendSchema = z.object({ type: z.literal('resend'), from: Id, after: z.number().int().min(-1) })
 export const LinkSchema = z.object({ type: z.literal('link'), peer: Id, state: LinkState })
+/** What a worker counts of its own traffic: data channels, the coordinator's relay and aggregates, its uploads. */
+export const WorkerBytesSchema = z.object({ p2pSent: Count, p2pReceived: Count, relayReceived: Count, psReceived: Count, coordinatorSent: Count })
+export type WorkerBytes = z.infer<typeof WorkerBytesSchema>
 export const StatsSchema = z.object({
   type: z.literal('stats'),
   samplesPerSecond: Count,
-  bytes: z.object({ p2pSent: Count, p2pReceived: Count, relayReceived: Count, coordinatorSent: Count }),
+  bytes: WorkerBytesSchema,
 })
 
 /** Messages a worker sends, each on the socket.io event named by its `type`, each answered through an ack. */
@@ -82,15 +83,19 @@ export type ClientMessageType = keyof typeof ClientMessageSchemas
 export type ClientMessage = { [T in ClientMessageType]: z.infer<(typeof ClientMessageSchemas)[T]> }[ClientMessageType]
 export type Msg<T extends ClientMessageType> = z.infer<(typeof ClientMessageSchemas)[T]>
 
-/** An update as the coordinator forwards it (relay, catch-up, resend). */
+/** An update as the coordinator forwards it (relay, catch-up, resend): a frame holding its sf parts only. */
 export interface RelayedUpdate {
   from: string
-  clock: number
-  prev: number
-  form: 'factors' | 'dense'
-  rows: number
   /** An ArrayBuffer when a browser receives it. */
-  payload: Binary
+  frame: Binary
+}
+
+/** The parameter server's sum of every ps part with clock in [from, to): one per worker per move of the min clock. */
+export interface Aggregate {
+  from: number
+  to: number
+  /** A parts table (PROTOCOL.md) of dense ps parts. */
+  parts: Binary
 }
 
 /** Clock table broadcast: the job's min clock and each worker's last update clock at that moment. */
@@ -101,10 +106,14 @@ export interface ClockView {
 
 export interface Snapshot {
   clock: number
+  /** The arena as bytes: every update with clock < psFrom, and the sf parts of those listed in `pending`. */
   model: Binary
   vc: Record<string, number>
+  /** Updates (sf parts) the model does not hold yet but the vector clock counts. */
   pending: RelayedUpdate[]
   view: ClockView
+  /** The first clock whose server aggregate the worker will receive. */
+  psFrom: number
 }
 
 export interface LeaseGrant {
@@ -114,11 +123,13 @@ export interface LeaseGrant {
   n: number
   url: string
   clock: number
+  /** The learning rate for every clock of this lease (the job's schedule at the grant). */
+  lr: number
 }
 
 /** Acks: what each request answers when it succeeds. */
 export interface Replies {
-  hello: { ok: true; workerId: string; job: JobInfo; peers: string[] }
+  hello: { ok: true; workerId: string; job: JobInfo; peers: string[]; paths: CommView }
   signal: { ok: true }
   ready: { ok: true } & Snapshot
   lease: { ok: true; lease: LeaseGrant | null; done: boolean }
@@ -136,7 +147,11 @@ export interface ServerEvents {
   'peer-left': (m: { worker: string; last: number }) => void
   signal: (m: { from: string; data: SignalData }) => void
   update: (m: RelayedUpdate) => void
+  /** Sent just before the `clock` event whose min it completes. */
+  aggregate: (m: Aggregate) => void
   clock: (m: ClockView) => void
+  /** The tensors' paths changed (workers joined or left). */
+  paths: (m: CommView) => void
   job: (m: { state: JobInfo['state'] }) => void
   evicted: (m: Rejection) => void
   /** The answer to a message sent without an ack function. */

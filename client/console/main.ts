@@ -1,26 +1,8 @@
 // The operator console (first version): every job, its live workers and its test curve, refreshed each second.
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
-import type { JobSummary } from '../../protocol/job.ts'
+import type { JobDetail, JobSummary } from '../../protocol/job.ts'
 import { bytes } from '../volunteer/dom.ts'
-
-interface WorkerRow {
-  id: string
-  engine: string
-  adapter: string
-  ready: boolean
-  clock: number | null
-  samples: number
-  samplesPerSecond: number
-  lastLoss: number | null
-  links: Record<string, 'p2p' | 'relay'>
-  leases: Array<{ shard: number; epoch: number }>
-}
-interface JobDetail extends JobSummary {
-  bytes: { p2p: number; relay: number; coordinator: number }
-  workersList: WorkerRow[]
-  curve: Array<{ t: number; clock: number; testAccuracy: number; testLoss: number }>
-}
 
 const charts = new Map<string, uPlot>()
 const root = document.getElementById('jobs')!
@@ -52,19 +34,38 @@ function jobCard(j: JobDetail): HTMLElement {
   const h = document.createElement('h2')
   h.innerHTML = `${j.name} <small>${j.id}</small> · <span class="state-${j.state}">${j.state}</span>`
   const summary = table(
-    ['workers', 'clock (min–max)', 'staleness (max seen / s)', 'epoch', 'shards', 'test accuracy', 'test loss', 'samples/s', 'bytes p2p / relay / coordinator'],
+    ['model', 'workers', 'clock (min–max)', 'staleness (max seen / s)', 'epoch', 'shards', 'test accuracy (best)', 'test loss', 'lr', 'samples/s', 'bytes p2p / relay / coordinator'],
     [[
+      cell(`${j.model} · ${j.params.toLocaleString('en')} parameters`, 'model'),
       cell(String(j.workers), 'workers'),
       cell(`${j.minClock}–${j.maxClock}`),
       cell(`${j.maxObservedStaleness} / ${j.hyper.staleness}`),
       cell(`${Math.min(j.epoch + 1, j.hyper.epochs)} of ${j.hyper.epochs}`),
       cell(`${j.shardsDone} / ${j.shardsTotal}`),
-      cell(pct(j.testAccuracy), 'accuracy'),
+      cell(`${pct(j.testAccuracy)} (${pct(j.bestTestAccuracy)})`, 'accuracy'),
       cell(j.testLoss === null ? '–' : j.testLoss.toFixed(4)),
+      cell(j.lr.toPrecision(3)),
       cell(j.samplesPerSecond.toFixed(1)),
       cell(`${bytes(j.bytes.p2p)} / ${bytes(j.bytes.relay)} / ${bytes(j.bytes.coordinator)}`),
     ]],
   )
+  // Poseidon's choice per tensor, from the live numbers it was made with, and what each tensor moved.
+  const c = j.comm
+  const tensors = table(
+    ['tensor', 'shape', 'path', 'sent', 'received'],
+    j.bytes.tensors.map((t) => [cell(t.name), cell(t.shape.join('×')), cell(t.path, `path-${t.path}`), cell(bytes(t.sent)), cell(bytes(t.received))]),
+  )
+  tensors.classList.add('tensors')
+  const decided = document.createElement('p')
+  decided.className = 'paths'
+  decided.textContent =
+    `paths v${c.version}, chosen for ${c.workers} workers, batch ${c.batch}${c.fanout !== undefined ? `, fan-out ${c.fanout}` : ''}` +
+    (c.history.length > 1 ? ` · ${c.history.length - 1} change(s): ` + c.history.slice(1).map((d) => `clock ${d.clock} at ${d.workers} workers`).join(', ') : '')
+  const download = document.createElement('p')
+  download.className = 'export'
+  download.innerHTML =
+    `Model (TF.js Layers format): <a href="/api/jobs/${j.id}/export/model.json?download">model.json</a> · ` +
+    `<a href="/api/jobs/${j.id}/export/weights.bin?download">weights.bin</a> · raw arena <a href="/api/jobs/${j.id}/model">f32</a>`
   const workers = table(
     ['worker', 'engine', 'adapter', 'clock', 'samples', 'samples/s', 'batch loss', 'links', 'shard'],
     j.workersList.map((w) => [
@@ -81,7 +82,7 @@ function jobCard(j: JobDetail): HTMLElement {
   )
   const chart = document.createElement('div')
   chart.className = 'chart'
-  card.append(h, summary, workers, chart)
+  card.append(h, summary, decided, tensors, download, workers, chart)
   return card
 }
 

@@ -1,83 +1,55 @@
-// The CPU fallback engine for tabs without WebGPU: the Engine interface on top of model/mlr.ts.
-import {
-  applyDense,
-  applyFactors,
-  evaluate,
-  factorsToDense,
-  forward,
-  reduceStats,
-  softmaxGrad,
-  zeroParams,
-  type MlrDims,
-  type MlrParams,
-} from '../../model/mlr.ts'
-import { checkDims, checkLength, checkRows } from './checks.ts'
-import type { Engine, StepResult } from './engine.ts'
+// The CPU engine for tabs without WebGPU (and Node workers): the Engine interface on the reference network.
+import { evaluateSums, trainStep } from '../../model/network.ts'
+import type { ModelPlan } from '../../model/plan.ts'
+import { applyParts, type Part, type Path } from '../../model/update.ts'
+import { checkLength, checkParts, checkRows } from './checks.ts'
+import type { Engine, StepOutput } from './engine.ts'
 
 class CpuEngine implements Engine {
   readonly kind = 'cpu' as const
-  private p: MlrParams
+  private params: Float32Array
   private x = new Float32Array(0)
   private y = new Uint8Array(0)
   private n = 0
 
-  constructor(readonly dims: MlrDims) {
-    checkDims(dims)
-    this.p = zeroParams(dims)
+  constructor(readonly plan: ModelPlan) {
+    this.params = new Float32Array(plan.size)
   }
 
-  setModel(p: MlrParams): void {
-    const { K, J } = this.dims
-    checkLength('W', p.W, K * J)
-    checkLength('b', p.b, K)
-    this.p = { W: p.W.slice(0, K * J), b: p.b.slice(0, K) }
+  setModel(arena: Float32Array): void {
+    checkLength('model', arena, this.plan.size)
+    this.params = arena.slice(0, this.plan.size)
   }
 
-  async readModel(): Promise<MlrParams> {
-    return { W: this.p.W.slice(), b: this.p.b.slice() }
+  async readModel(): Promise<Float32Array> {
+    return this.params.slice()
   }
 
   /** Copies the rows, like the GPU upload, so the caller may reuse its arrays. */
   loadShard(x: Float32Array, y: Uint8Array, n: number): void {
-    checkLength('shard features', x, n * this.dims.J)
+    checkLength('shard features', x, n * this.plan.inputSize)
     checkLength('shard labels', y, n)
-    this.x = x.slice(0, n * this.dims.J)
+    this.x = x.slice(0, n * this.plan.inputSize)
     this.y = y.slice(0, n)
     this.n = n
   }
 
-  async step(row0: number, rows: number, scale: number, mode: 'factors' | 'dense'): Promise<StepResult> {
+  async step(row0: number, rows: number, scale: number, paths: readonly Path[]): Promise<StepOutput> {
     checkRows(row0, rows, this.n)
-    const { dims, p, x, y } = this
-    const g = softmaxGrad(dims.K, forward(dims, p, x, row0, rows), y, row0, rows, scale)
-    const { loss, correct } = reduceStats(g.loss, g.correct)
-    if (mode === 'factors') {
-      applyFactors(dims, p, g.U, x, row0, rows)
-      return { U: g.U, loss, correct }
-    }
-    const dense = factorsToDense(dims, g.U, x, row0, rows)
-    applyDense(p, dense.W, dense.b)
-    return { U: g.U, dense, loss, correct }
+    const out = trainStep(this.plan, this.params, this.x, this.y, row0, rows, scale, paths)
+    applyParts(this.params, this.plan.tensors, out.parts, rows)
+    return out
   }
 
-  applyFactors(U: Float32Array, V: Float32Array, rows: number): void {
-    checkLength('U', U, rows * this.dims.K)
-    checkLength('V', V, rows * this.dims.J)
-    applyFactors(this.dims, this.p, U, V, 0, rows)
-  }
-
-  applyDense(dW: Float32Array, db: Float32Array): void {
-    checkLength('dW', dW, this.dims.K * this.dims.J)
-    checkLength('db', db, this.dims.K)
-    applyDense(this.p, dW.subarray(0, this.dims.K * this.dims.J), db.subarray(0, this.dims.K))
+  apply(parts: readonly Part[], rows: number): void {
+    checkParts(this.plan, parts, rows)
+    applyParts(this.params, this.plan.tensors, parts, rows)
   }
 
   async evaluate(x: Float32Array, y: Uint8Array, n: number): Promise<{ loss: number; correct: number }> {
-    checkLength('features', x, n * this.dims.J)
+    checkLength('features', x, n * this.plan.inputSize)
     checkLength('labels', y, n)
-    if (n === 0) return { loss: 0, correct: 0 }
-    const m = evaluate(this.dims, this.p, x, y, n)
-    return { loss: m.loss * n, correct: Math.round(m.accuracy * n) }
+    return evaluateSums(this.plan, this.params, x, y, n)
   }
 
   destroy(): void {
@@ -91,8 +63,8 @@ class CpuEngine implements Engine {
  * The CPU engine, the same interface as createGpuEngine.
  *
  * @example
- * const engine = 'gpu' in navigator ? createGpuEngine(device, dims) : createCpuEngine(dims)
+ * const engine = 'gpu' in navigator ? createGpuEngine(device, plan) : createCpuEngine(plan)
  */
-export function createCpuEngine(dims: MlrDims): Engine {
-  return new CpuEngine(dims)
+export function createCpuEngine(plan: ModelPlan): Engine {
+  return new CpuEngine(plan)
 }

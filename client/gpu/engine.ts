@@ -1,43 +1,36 @@
-// The compute engine a worker trains with: the interface both backends implement, and the WebGPU factory.
-import type { MlrDims, MlrParams } from '../../model/mlr.ts'
-import { GpuEngine } from './gpu-engine.ts'
+// The compute engine a worker trains with: the interface both backends implement, over any planned model.
+import type { ModelPlan } from '../../model/plan.ts'
+import type { Part, Path } from '../../model/update.ts'
 
-export interface StepResult {
-  /** rows×K factors, scaled by `scale`, computed from the model BEFORE the update. */
-  U: Float32Array
-  /** When mode === 'dense': dW = UᵀV (K×J) and db = Σ_i U[i,·]. */
-  dense?: MlrParams
-  /** Σ of per-sample loss over the batch (before the update). */
+export interface StepOutput {
+  /** Σ of per-sample loss over the batch, before the update. */
   loss: number
-  /** Count of correct predictions (before the update). */
+  /** Correct predictions in the batch, before the update. */
   correct: number
+  /**
+   * One part per tensor, in tensor order, with the path asked for: `sf` → factors U (rows×K, scaled) then V (rows×J,
+   * the layer's input rows); `ps` → the dense delta. Applying them all is this step's update.
+   */
+  parts: Part[]
 }
 
 export interface Engine {
   readonly kind: 'webgpu' | 'cpu'
-  readonly dims: MlrDims
-  setModel(p: MlrParams): void
-  readModel(): Promise<MlrParams>
-  /** Features n×J, labels n. */
+  readonly plan: ModelPlan
+  /** The whole arena (plan.size floats). */
+  setModel(arena: Float32Array): void
+  readModel(): Promise<Float32Array>
+  /** Features n × plan.inputSize, labels n. */
   loadShard(x: Float32Array, y: Uint8Array, n: number): void
-  /** One local SGD step on rows [row0, row0+rows) of the loaded shard: forward, softmax-CE factors, W += UᵀV (own update applied). */
-  step(row0: number, rows: number, scale: number, mode: 'factors' | 'dense'): Promise<StepResult>
-  /** A peer's update: W += UᵀV, b += ΣU. */
-  applyFactors(U: Float32Array, V: Float32Array, rows: number): void
-  /** A peer's dense update. */
-  applyDense(dW: Float32Array, db: Float32Array): void
+  /**
+   * One SGD step on rows [row0, row0+rows) of the loaded shard: forward, softmax cross-entropy scaled by `scale`
+   * (−lr/rows), backward; applies its own update to the model and returns it as parts.
+   */
+  step(row0: number, rows: number, scale: number, paths: readonly Path[]): Promise<StepOutput>
+  /** Adds parts to the model, in call order after any step already issued: peers' factors, server aggregates, undos. */
+  apply(parts: readonly Part[], rows: number): void
   /** Sums of loss and correct over n samples; the model is unchanged. */
   evaluate(x: Float32Array, y: Uint8Array, n: number): Promise<{ loss: number; correct: number }>
+  /** Frees everything the engine holds (GPU buffers, pipelines' scratch); the engine is unusable afterwards. */
   destroy(): void
-}
-
-/**
- * The WebGPU engine on an injected device (never `navigator.gpu` here).
- *
- * @example
- * const { device } = await openDevice(navigator.gpu, (e) => worker.leave())
- * const engine = createGpuEngine(device, { K: 10, J: 784 })
- */
-export function createGpuEngine(device: GPUDevice, dims: MlrDims): Engine {
-  return new GpuEngine(device, dims)
 }

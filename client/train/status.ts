@@ -1,6 +1,6 @@
 // What a worker shows about itself: phase, clocks, throughput, peers and bytes; and a samples/s meter.
 import type { JobInfo } from '../../protocol/job.ts'
-import type { LinkState } from '../../protocol/messages.ts'
+import type { LinkState, WorkerBytes } from '../../protocol/messages.ts'
 
 export interface WorkerStatus {
   phase: 'starting' | 'connecting' | 'linking' | 'waiting' | 'training' | 'waiting-slowest' | 'waiting-updates' | 'idle' | 'done' | 'left' | 'error'
@@ -17,8 +17,14 @@ export interface WorkerStatus {
   firstLoss: number | null
   lastLoss: number | null
   peers: Record<string, 'connecting' | LinkState>
-  bytes: { p2pSent: number; p2pReceived: number; relayReceived: number; coordinatorSent: number }
+  bytes: WorkerBytes
+  /** The path of each tensor this tab sends on now (Poseidon's rule, decided by the coordinator). */
+  paths: Record<string, 'sf' | 'ps'>
+  /** The learning rate of the current shard. */
+  lr: number
   applied: number
+  /** Server aggregates applied. */
+  aggregates: number
   duplicates: number
   rejectedFrames: number
   resends: number
@@ -43,8 +49,11 @@ export function initialStatus(): WorkerStatus {
     firstLoss: null,
     lastLoss: null,
     peers: {},
-    bytes: { p2pSent: 0, p2pReceived: 0, relayReceived: 0, coordinatorSent: 0 },
+    bytes: { p2pSent: 0, p2pReceived: 0, relayReceived: 0, psReceived: 0, coordinatorSent: 0 },
+    paths: {},
+    lr: 0,
     applied: 0,
+    aggregates: 0,
     duplicates: 0,
     rejectedFrames: 0,
     resends: 0,

@@ -16,14 +16,14 @@ export type WorkerSocket = Socket<ServerEvents, ClientEvents>
  * const hello = await c.request('hello', { type: 'hello', engine: 'webgpu' })
  */
 export class CoordinatorLink {
-  /** Bytes of update payloads this worker uploaded. */
+  /** Bytes of update frames this worker uploaded. */
   sentBytes = 0
 
   constructor(readonly socket: WorkerSocket) {}
 
   /** Sends one message and resolves with its success reply; a rejection or a timeout throws a TabgridError. */
   async request<T extends ClientMessageType>(type: T, msg: Msg<T>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Replies[T]> {
-    if (msg.type === 'update') this.sentBytes += msg.payload.byteLength
+    if (msg.type === 'update') this.sentBytes += msg.frame.byteLength
     const timed = this.socket.timeout(timeoutMs) as unknown as { emitWithAck(t: T, m: Msg<T>): Promise<Replies[T] | Rejection> }
     let reply: Replies[T] | Rejection
     try {

@@ -1,7 +1,7 @@
 // WebRTC data channels to the other workers of the job (simple-peer), signaled through the coordinator.
 import type SimplePeer from 'simple-peer'
 import { TabgridError } from '../../protocol/errors.ts'
-import { decodeUpdate, encodeUpdate, Reassembler, toChunks, type UpdateFrame } from '../../protocol/frames.ts'
+import { Reassembler, toChunks } from '../../protocol/frames.ts'
 import { BUFFERED_HIGH_WATER, BUFFERED_LOW_WATER } from '../../protocol/limits.ts'
 import type { LinkState, SignalData } from '../../protocol/messages.ts'
 
@@ -14,7 +14,8 @@ export interface MeshOptions {
   signal(to: string, data: SignalData): void
   /** A link opened ('p2p') or gave up ('relay'). */
   onLink(peer: string, state: LinkState): void
-  onUpdate(from: string, u: UpdateFrame, bytes: number): void
+  /** A whole frame arrived from a peer (reassembled, not yet checked: the receiver knows the model). */
+  onFrame(from: string, frame: Uint8Array): void
   onBadFrame(from: string, err: TabgridError): void
   linkTimeoutMs: number
   rtcConfig?: RTCConfiguration
@@ -74,9 +75,8 @@ export class PeerMesh {
     return this.links.get(peer)?.state
   }
 
-  /** Queues an update to every open link (chunked, with backpressure); returns the peers it was queued for. */
-  broadcast(u: UpdateFrame, only?: string[]): string[] {
-    const msg = encodeUpdate(u)
+  /** Queues an encoded frame to every open link (chunked, with backpressure); returns the peers it was queued for. */
+  broadcast(msg: Uint8Array, only?: string[]): string[] {
     const to = only ?? this.openPeers()
     for (const id of to) {
       const l = this.links.get(id)
@@ -87,9 +87,14 @@ export class PeerMesh {
     return to.filter((id) => this.links.get(id)?.state === 'p2p')
   }
 
-  /** Resolves once every queued chunk has been handed to the data channels. */
-  async flush(): Promise<void> {
-    await Promise.all([...this.links.values()].map((l) => l.queue))
+  /** Resolves once every queued chunk has been handed to the data channels and their buffers drained (or timed out). */
+  async flush(timeoutMs = 2000): Promise<void> {
+    const end = performance.now() + timeoutMs
+    const drained = async () => {
+      await Promise.all([...this.links.values()].map((l) => l.queue))
+      while ([...this.links.values()].some((l) => l.state === 'p2p' && l.peer.bufferSize > 0) && performance.now() < end) await new Promise((r) => setTimeout(r, 10))
+    }
+    await Promise.race([drained(), new Promise((r) => setTimeout(r, timeoutMs))])
   }
 
   drop(peer: string): void {
@@ -153,7 +158,7 @@ export class PeerMesh {
     this.bytesReceived += chunk.byteLength
     try {
       const msg = l.reassembler.push(chunk)
-      if (msg) this.opts.onUpdate(id, decodeUpdate(msg), msg.byteLength)
+      if (msg) this.opts.onFrame(id, msg)
     } catch (e) {
       this.framesRejected++
       this.opts.onBadFrame(id, e instanceof TabgridError ? e : new TabgridError('ERR_PEER_FRAME', String(e)))

@@ -3,13 +3,18 @@ import SimplePeer from 'simple-peer/simplepeer.min.js'
 import { io } from 'socket.io-client'
 import { createCpuEngine } from '../gpu/cpu-engine.ts'
 import { openDevice } from '../gpu/device.ts'
-import { createGpuEngine } from '../gpu/engine.ts'
+import { createGpuEngine } from '../gpu/gpu-engine.ts'
 import { CoordinatorLink, type WorkerSocket } from '../transport/coordinator.ts'
+import { Session, type Backend } from '../train/session.ts'
 import type { WorkerStatus } from '../train/status.ts'
-import { Worker, type Backend } from '../train/worker.ts'
 import { bytes, el, setText } from './dom.ts'
 
-async function chooseBackend(): Promise<Backend> {
+/** The engine: WebGPU where the browser has it; the CPU kernels without it, or when the URL says ?engine=cpu. */
+async function chooseBackend(params: URLSearchParams): Promise<Backend> {
+  if (params.get('engine') === 'cpu') {
+    setText('engine', 'CPU (asked for by ?engine=cpu)')
+    return { kind: 'cpu', create: createCpuEngine }
+  }
   if (!('gpu' in navigator) || !navigator.gpu) {
     notice('This browser has no WebGPU (ERR_NO_WEBGPU), so this tab trains with the CPU version of the same kernels. It still helps, just more slowly.')
     setText('engine', 'CPU (no WebGPU in this browser)')
@@ -20,7 +25,7 @@ async function chooseBackend(): Promise<Backend> {
     setText('engine', 'WebGPU')
     setText('adapter', gpu.adapter)
     setText('limits', gpu.limits)
-    return { kind: 'webgpu', create: (dims) => createGpuEngine(gpu.device, dims) }
+    return { kind: 'webgpu', create: (plan) => createGpuEngine(gpu.device, plan) }
   } catch (e) {
     notice(`WebGPU is present but no device could be opened (${(e as Error).message}); training on the CPU instead.`)
     setText('engine', 'CPU (WebGPU device unavailable)')
@@ -44,7 +49,10 @@ function render(s: WorkerStatus): void {
   requestAnimationFrame(() => {
     pending = false
     const job = s.job
-    setText('job', job ? `${job.name} (${job.id}) · B=${job.hyper.batch} · s=${job.hyper.staleness} · lr=${job.hyper.lr}` : 'connecting…')
+    setText('job', job ? `${job.name} (${job.id}) · B=${job.hyper.batch} · s=${job.hyper.staleness}` : 'connecting…')
+    setText('lr', s.lr ? s.lr.toPrecision(3) : '–')
+    const paths = Object.entries(s.paths)
+    setText('paths', paths.length ? paths.map(([t, p]) => `${t} ${p}`).join(' · ') : '–')
     setText('phase', s.phase + (s.error ? ` — ${s.error}` : ''))
     setText('clock', `${s.clock} (slowest ${s.minClock})`)
     setText('shard', s.shard >= 0 ? `${s.epoch + 1} · ${s.shard}` : '–')
@@ -53,6 +61,7 @@ function render(s: WorkerStatus): void {
     setText('p2p-sent', bytes(s.bytes.p2pSent))
     setText('p2p-recv', bytes(s.bytes.p2pReceived))
     setText('relay-recv', bytes(s.bytes.relayReceived))
+    setText('ps-recv', bytes(s.bytes.psReceived))
     setText('coord-sent', bytes(s.bytes.coordinatorSent))
     setText('applied', String(s.applied))
     const rows = Object.entries(s.peers).map(([id, state]) => {
@@ -77,8 +86,8 @@ function render(s: WorkerStatus): void {
 const NEXT_JOB_RETRY_MS = 5000
 
 async function main(): Promise<void> {
-  const backend = await chooseBackend()
   const params = new URLSearchParams(location.search)
+  const backend = await chooseBackend(params)
   const jobId = params.get('job') ?? undefined
   const leave = el('leave') as HTMLButtonElement
   let left = false
@@ -87,7 +96,7 @@ async function main(): Promise<void> {
   for (;;) {
     // No socket.io reconnection: a dropped tab rejoins as a new worker (its shard went back to the pool meanwhile).
     const socket: WorkerSocket = io({ transports: ['websocket'], reconnection: false })
-    const worker = new Worker({
+    const worker = new Session({
       backend,
       link: new CoordinatorLink(socket),
       Peer: SimplePeer,

@@ -1,17 +1,21 @@
-// One training job's whole state machine: members, SSP clock, shard ledger, replica, relay. No sockets here.
-import { evaluate, type MlrParams } from '../../model/mlr.ts'
-import { asBytes } from '../../protocol/bytes.ts'
+// One training job's state machine: members, SSP clock, shard ledger, relay, parameter server, replica. No sockets.
+import { learningRate } from '../../apps/sgd/schedule.ts'
+import { initParams } from '../../model/params.ts'
+import type { ModelPlan } from '../../model/plan.ts'
 import { reject, type Rejection } from '../../protocol/errors.ts'
-import { validateUpdatePayload } from '../../protocol/frames.ts'
+import { encodeFrame, encodeParts, readFrame, type RawFrame } from '../../protocol/frames.ts'
 import type { JobInfo, JobState, JobSummary } from '../../protocol/job.ts'
 import { MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
-import type { LeaseGrant, Msg, Replies, ServerEvents } from '../../protocol/messages.ts'
+import type { LeaseGrant, Msg, Replies, ServerEvents, WorkerBytes } from '../../protocol/messages.ts'
 import { encodeShard } from '../../protocol/shard.ts'
 import type { Dataset } from '../data/index.ts'
+import { CommState } from './comm.ts'
+import { inlineEvaluator, TestCurve, type Evaluator } from './evaluator.ts'
 import { ShardLedger, type Lease } from './ledger.ts'
+import { ParamServer } from './param-server.ts'
 import { Replica } from './replica.ts'
-import { encodeParams } from '../../model/codec.ts'
 import { SspTable } from './ssp.ts'
+import { Traffic } from './traffic.ts'
 import { LOG_MARGIN_CLOCKS, UpdateLog } from './update-log.ts'
 
 /** Where a job's outbound events go; the socket layer implements it, tests fake it. */
@@ -34,26 +38,17 @@ export interface Member {
   samplesPerSecond: number
   lastLoss: number | null
   firstLoss: number | null
-  bytes: { p2pSent: number; p2pReceived: number; relayReceived: number; coordinatorSent: number }
+  bytes: WorkerBytes
 }
 
-export interface CurvePoint {
-  t: number
-  clock: number
-  testAccuracy: number
-  testLoss: number
+export interface JobOptions {
+  now?: () => number
+  /** The starting arena; by default the plan's seeded initialisation. */
+  initial?: Float32Array
+  /** Evaluates the replica on the test split; by default in this thread. */
+  evaluator?: Evaluator
+  onError?: (e: Error) => void
 }
-
-export interface Bytes {
-  /** Update bytes senders put on peer-to-peer data channels (payload × peers reached). */
-  p2p: number
-  /** Update bytes the coordinator forwarded between workers lacking a P2P link (and resends). */
-  relay: number
-  /** Bytes between workers and the coordinator: update uploads, snapshots, catch-up. */
-  coordinator: number
-}
-
-const EVAL_INTERVAL_MS = 500
 
 export type Reply<T extends keyof Replies> = Replies[T] | Rejection
 
@@ -61,10 +56,12 @@ export class JobCore {
   readonly ledger: ShardLedger
   readonly ssp: SspTable
   readonly replica: Replica
+  readonly ps: ParamServer
+  readonly comm: CommState
+  readonly traffic: Traffic
+  readonly curve: TestCurve
   readonly log = new UpdateLog()
   readonly members = new Map<string, Member>()
-  readonly curve: CurvePoint[] = []
-  readonly bytes: Bytes = { p2p: 0, relay: 0, coordinator: 0 }
   readonly clocksByWorker = new Map<string, number>()
   /** Workers that were members and left: late references to them are harmless. */
   readonly departed = new Set<string>()
@@ -76,19 +73,29 @@ export class JobCore {
   startedAt: number | null = null
   finishedAt: number | null = null
   samples = 0
-  private lastEval = 0
+  /** The learning rate of the newest lease. */
+  lr: number
+  private readonly now: () => number
 
   constructor(
     readonly info: Omit<JobInfo, 'state'>,
+    readonly plan: ModelPlan,
     readonly data: Dataset,
     private readonly out: Outbox,
-    private readonly now: () => number = Date.now,
-    initial?: MlrParams,
+    opts: JobOptions = {},
   ) {
-    this.ssp = new SspTable(info.hyper.staleness)
-    this.ledger = new ShardLedger(info.shards.count, info.hyper.epochs)
-    this.replica = new Replica(info.dims, initial)
-    this.evaluate(true)
+    this.now = opts.now ?? Date.now
+    const { hyper } = info
+    this.ssp = new SspTable(hyper.staleness)
+    this.ledger = new ShardLedger(info.shards.count, hyper.epochs)
+    this.replica = new Replica(plan, opts.initial ?? initParams(plan))
+    this.ps = new ParamServer(plan.tensors)
+    this.comm = new CommState(plan, hyper.batch, hyper.fanout)
+    this.comm.decide(hyper.minWorkers, this.now(), 0)
+    this.traffic = new Traffic(plan)
+    this.curve = new TestCurve(opts.evaluator ?? inlineEvaluator(plan, data.test), this.now, opts.onError)
+    this.lr = learningRate(hyper, 0)
+    this.curve.maybe(this.replica.params, 0, true)
   }
 
   get id(): string {
@@ -117,11 +124,11 @@ export class JobCore {
       samplesPerSecond: 0,
       lastLoss: null,
       firstLoss: null,
-      bytes: { p2pSent: 0, p2pReceived: 0, relayReceived: 0, coordinatorSent: 0 },
+      bytes: { p2pSent: 0, p2pReceived: 0, relayReceived: 0, psReceived: 0, coordinatorSent: 0 },
     })
     this.enginesByWorker.set(worker, m.engine)
     for (const p of peers) this.out.send(p, 'peer-joined', { worker })
-    return { ok: true, workerId: worker, job: this.jobInfo(), peers }
+    return { ok: true, workerId: worker, job: this.jobInfo(), peers, paths: this.comm.view() }
   }
 
   signal(worker: string, m: Msg<'signal'>): Reply<'signal'> {
@@ -137,9 +144,10 @@ export class JobCore {
     me.lastProgress = this.now()
     const clock = this.ssp.join(worker)
     const snap = this.replica.snapshot()
-    this.bytes.coordinator += snap.model.byteLength + snap.pending.reduce((s, u) => s + u.payload.byteLength, 0)
+    this.traffic.snapshot(snap.model.byteLength + snap.pending.reduce((s, u) => s + u.frame.byteLength, 0))
     if (this.state === 'pending' && this.readyCount() >= this.info.hyper.minWorkers) this.setState('running')
-    return { ok: true, clock, ...snap, view: this.ssp.view() }
+    this.redecide()
+    return { ok: true, clock, ...snap, view: this.ssp.view(), psFrom: this.replica.frontier + 1 }
   }
 
   lease(worker: string): Reply<'lease'> {
@@ -155,49 +163,52 @@ export class JobCore {
     }
     const clock = this.ssp.activate(worker)
     this.members.get(worker)!.lastProgress = this.now()
+    this.lr = learningRate(this.info.hyper, this.ledger.processed / this.info.shards.count)
+    l.lr = this.lr
     return { ok: true, lease: this.grant(l, clock), done: false }
   }
 
   private grant(l: Lease, clock: number): LeaseGrant {
-    return { id: l.id, shard: l.shard, epoch: l.epoch, n: this.shardRows(l.shard), clock, url: `/api/jobs/${this.id}/shards/${l.shard}` }
+    return { id: l.id, shard: l.shard, epoch: l.epoch, n: this.shardRows(l.shard), clock, lr: l.lr, url: `/api/jobs/${this.id}/shards/${l.shard}` }
   }
 
   update(worker: string, m: Msg<'update'>): Reply<'update'> {
     if (this.state !== 'running') return reject('ERR_JOB_CLOSED', `the job is ${this.state}`)
-    const { K, J } = this.info.dims
-    let floats: Float32Array
+    let f: RawFrame
     try {
-      floats = validateUpdatePayload(m.form, m.rows, m.payload, K, J, this.info.hyper.batch)
+      f = readFrame(m.frame, this.plan.tensors, { expect: 'all', maxRows: this.info.hyper.batch })
     } catch (e) {
       return rejection(e)
     }
+    if (m.correct > f.rows) return reject('ERR_BAD_MESSAGE', `correct ${m.correct} is more than the ${f.rows} rows`)
     // A peer that left while the update was on its way is fine; an id that never was in this job is not.
     for (const p of m.p2pTo) if (p === worker || (!this.members.has(p) && !this.departed.has(p))) return reject('ERR_NOT_IN_JOB', `p2pTo names ${p}, not a peer in this job`)
     const held = this.ledger.leasesOf(worker)[0]
     if (!held) return reject('ERR_LEASE', 'updates come only from a worker that holds a shard')
-    if (held.rows + m.rows > this.shardRows(held.shard)) return reject('ERR_BAD_SHAPE', `more rows than shard ${held.shard} has`)
-    const recorded = this.ssp.record(worker, m.clock, m.prev)
+    if (held.rows + f.rows > this.shardRows(held.shard)) return reject('ERR_BAD_SHAPE', `more rows than shard ${held.shard} has`)
+    const recorded = this.ssp.record(worker, f.clock, f.prev)
     if ('ok' in recorded) return recorded
     // Accepted: from here on the update counts.
-    held.rows += m.rows
+    held.rows += f.rows
     const me = this.members.get(worker)!
     me.lastProgress = this.now()
-    me.samples += m.rows
-    me.lastLoss = m.loss / m.rows
+    me.samples += f.rows
+    me.lastLoss = m.loss / f.rows
     if (me.firstLoss === null) me.firstLoss = me.lastLoss
-    this.samples += m.rows
-    this.clocksByWorker.set(worker, m.clock + 1)
-    const payload = asBytes(m.payload)
-    const u = { from: worker, clock: m.clock, prev: m.prev, form: m.form, rows: m.rows, payload }
-    this.replica.receive({ ...u, floats })
-    this.log.add(u)
-    this.bytes.coordinator += payload.byteLength
+    this.samples += f.rows
+    this.clocksByWorker.set(worker, f.clock + 1)
+    const sf = f.parts.filter((p) => p.path === 'sf')
+    const frame = encodeFrame({ clock: f.clock, prev: f.prev, rows: f.rows, parts: sf })
+    this.replica.receive({ from: worker, clock: f.clock, rows: f.rows, sf, frame })
+    this.ps.push(f.clock, f.parts)
+    this.log.add({ from: worker, clock: f.clock, prev: f.prev, frame })
+    this.traffic.upload(m.frame.byteLength, f.parts)
     const direct = new Set(m.p2pTo)
-    this.bytes.p2p += payload.byteLength * direct.size
+    this.traffic.direct(frame.byteLength, sf, direct.size)
     for (const [id, peer] of this.members) {
       if (id === worker || !peer.ready || direct.has(id)) continue
-      this.out.send(id, 'update', u)
-      this.bytes.relay += payload.byteLength
+      this.out.send(id, 'update', { from: worker, frame })
+      this.traffic.relayed(frame.byteLength, sf)
     }
     if (recorded.moved) this.minMoved()
     return { ok: true }
@@ -217,8 +228,8 @@ export class JobCore {
     const { updates, truncated } = this.log.since(m.from, m.after)
     if (truncated) return reject('ERR_LOG_TRUNCATED', `updates of ${m.from} after clock ${m.after} are no longer all logged`)
     for (const u of updates) {
-      this.out.send(worker, 'update', u)
-      this.bytes.relay += u.payload.byteLength
+      this.out.send(worker, 'update', { from: u.from, frame: u.frame })
+      this.traffic.relay += u.frame.byteLength
     }
     return { ok: true, count: updates.length }
   }
@@ -250,6 +261,7 @@ export class JobCore {
       this.out.send(id, 'peer-left', { worker, last })
     }
     if (moved) this.minMoved()
+    this.redecide()
   }
 
   /** Periodic duties: evict stalled workers, evaluate. */
@@ -267,18 +279,25 @@ export class JobCore {
         }
       }
     }
-    this.evaluate(false)
+    this.curve.maybe(this.replica.params, this.replica.frontier + 1, false)
+  }
+
+  /** Resolves once the evaluation of the final model is on the curve (or at once while the job runs). */
+  async settled(): Promise<void> {
+    await this.curve.settled()
   }
 
   // ── views ──────────────────────────────────────────────────────────────────────────────────────
 
   summary(): JobSummary {
-    const last = this.curve[this.curve.length - 1]
+    const last = this.curve.last
     const secs = this.startedAt ? ((this.finishedAt ?? this.now()) - this.startedAt) / 1000 : 0
     return {
       id: this.id,
       name: this.info.name,
       state: this.state,
+      model: this.plan.name,
+      params: this.plan.size,
       workers: this.readyCount(),
       minClock: this.ssp.min,
       maxClock: this.ssp.max,
@@ -288,6 +307,8 @@ export class JobCore {
       shardsTotal: this.ledger.total,
       testAccuracy: last ? last.testAccuracy : null,
       testLoss: last ? last.testLoss : null,
+      bestTestAccuracy: this.curve.best,
+      lr: this.lr,
       samplesPerSecond: secs > 0 ? this.samples / secs : 0,
       createdAt: this.startedAt ?? 0,
       hyper: this.info.hyper,
@@ -295,14 +316,10 @@ export class JobCore {
     }
   }
 
-  modelBytes(): Uint8Array {
-    return encodeParams(this.replica.params)
-  }
-
   /** A shard as served over HTTP (protocol/shard.ts); undefined for a shard the job does not have. */
   shardBytes(shard: number): Uint8Array | undefined {
     if (!Number.isInteger(shard) || shard < 0 || shard >= this.info.shards.count) return undefined
-    const { J } = this.info.dims
+    const J = this.plan.inputSize
     const start = shard * this.info.shards.size
     const n = this.shardRows(shard)
     return encodeShard(this.data.train.x.subarray(start * J, (start + n) * J), this.data.train.y.subarray(start, start + n), n, J)
@@ -321,15 +338,32 @@ export class JobCore {
     return Math.min(size, this.data.train.n - shard * size)
   }
 
+  /** Poseidon's rule again with the live number of workers; tells everyone when a path changed. */
+  private redecide(): void {
+    if (!this.comm.decide(this.readyCount(), this.now(), this.ssp.min)) return
+    const view = this.comm.view()
+    for (const id of this.members.keys()) this.out.send(id, 'paths', view)
+  }
+
   private minMoved(): void {
     const view = this.ssp.view()
     // Whoever waited on the slowest starts its stall clock afresh: only a worker holding the min still is stalling.
     const t = this.now()
     for (const m of this.members.values()) m.lastProgress = Math.max(m.lastProgress, t)
-    this.replica.advance(view.min)
+    this.release(this.ps.take(view.min), view.min)
     this.log.trim(view.min - this.info.hyper.staleness - 1 - LOG_MARGIN_CLOCKS)
     for (const [id, m] of this.members) if (m.ready) this.out.send(id, 'clock', view)
-    this.evaluate(false)
+    this.curve.maybe(this.replica.params, this.replica.frontier + 1, false)
+  }
+
+  /** Applies the updates below `to` to the replica and sends the server's aggregate of those clocks to every worker. */
+  private release(agg: ReturnType<ParamServer['take']>, to: number): void {
+    this.replica.advance(to, agg.parts)
+    if (!agg.parts.length) return
+    const parts = encodeParts(agg.parts)
+    const ready = [...this.members.values()].filter((m) => m.ready)
+    for (const m of ready) this.out.send(m.id, 'aggregate', { from: agg.from, to: agg.to, parts })
+    this.traffic.aggregate(parts.byteLength, agg.parts, ready.length)
   }
 
   private setState(s: JobState): void {
@@ -339,20 +373,11 @@ export class JobCore {
   }
 
   private finish(): void {
-    this.replica.flush()
+    const agg = this.ps.takeAll()
+    this.release(agg, Math.max(agg.to, this.replica.top + 1))
     this.finishedAt = this.now()
-    this.evaluate(true)
+    this.curve.maybe(this.replica.params, this.replica.frontier + 1, true)
     this.setState('done')
-  }
-
-  private evaluate(force: boolean): void {
-    const t = this.now()
-    const last = this.curve[this.curve.length - 1]
-    if (!force && (t - this.lastEval < EVAL_INTERVAL_MS || (last && last.clock === this.replica.frontier + 1))) return
-    this.lastEval = t
-    const { test } = this.data
-    const r = evaluate(this.info.dims, this.replica.params, test.x, test.y, test.n)
-    this.curve.push({ t, clock: this.replica.frontier + 1, testAccuracy: r.accuracy, testLoss: r.loss })
   }
 }
 

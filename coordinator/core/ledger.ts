@@ -9,6 +9,8 @@ export interface Lease {
   grantedAt: number
   /** Rows of this shard the worker has sent updates for. */
   rows: number
+  /** The learning rate the job's schedule gave this lease. */
+  lr: number
 }
 
 export interface EpochReport {
@@ -72,7 +74,7 @@ export class ShardLedger {
   lease(worker: string, now: number): Lease | null {
     const next = this.pool.shift()
     if (!next) return null
-    const l: Lease = { id: `L${++this.seq}`, worker, epoch: next[0], shard: next[1], grantedAt: now, rows: 0 }
+    const l: Lease = { id: `L${++this.seq}`, worker, epoch: next[0], shard: next[1], grantedAt: now, rows: 0, lr: 0 }
     this.leases.set(l.id, l)
     return l
   }

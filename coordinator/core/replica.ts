@@ -1,73 +1,68 @@
-// The coordinator's replica of a job's model: applies every worker's updates in clock order and snapshots it.
-import { applyDense, applyFactors, zeroParams, type MlrDims, type MlrParams } from '../../model/mlr.ts'
+// The coordinator's replica of a job's model: applies every update in clock order, and snapshots it for joiners.
+import { applyParts, type Part } from '../../model/update.ts'
+import type { ModelPlan } from '../../model/plan.ts'
+import { arenaBytes } from '../../model/params.ts'
 import type { RelayedUpdate } from '../../protocol/messages.ts'
-import { encodeParams } from '../../model/codec.ts'
 
-/** A validated update: its payload already checked and decoded to floats. */
-export interface CheckedUpdate extends RelayedUpdate {
-  floats: Float32Array
+/** An accepted update's sf parts, waiting for the min clock to pass it; its ps parts went to the server. */
+export interface QueuedUpdate {
+  from: string
+  clock: number
+  rows: number
+  sf: Part[]
+  /** The same sf parts as a frame, for joiners' snapshots. */
+  frame: Uint8Array
 }
 
 /**
- * Updates wait in a queue until the job's min clock passes them, then apply in (clock, sender) order, so the
- * replica at frontier F is exactly "every update with clock ≤ F" whatever order the network delivered them in.
+ * sf parts wait in a queue until the job's min clock passes them, then apply in (clock, sender) order together with
+ * the server's aggregate of the same clocks, so the replica at frontier F is exactly "every update with clock ≤ F"
+ * whatever order the network delivered them in.
  */
 export class Replica {
-  readonly params: MlrParams
+  readonly params: Float32Array
   /** Every update with clock ≤ frontier is applied; none above it is. */
   frontier = -1
   /** Per sender, the clock of the last update received (applied or queued). */
   private readonly received = new Map<string, number>()
-  private pending: CheckedUpdate[] = []
+  private pending: QueuedUpdate[] = []
   applied = 0
 
   constructor(
-    readonly dims: MlrDims,
-    params?: MlrParams,
+    readonly plan: ModelPlan,
+    params: Float32Array,
   ) {
-    this.params = params ?? zeroParams(dims)
+    this.params = params
   }
 
-  receive(u: CheckedUpdate): void {
+  receive(u: QueuedUpdate): void {
     this.received.set(u.from, u.clock)
     this.pending.push(u)
   }
 
-  /** Applies every queued update with clock < min; returns how many were applied. */
-  advance(min: number): number {
-    if (min - 1 <= this.frontier && !this.pending.some((u) => u.clock < min)) return 0
+  /** Applies every queued update with clock < min and the server's aggregate `ps` of those clocks. */
+  advance(min: number, ps: readonly Part[]): number {
     const ready = this.pending.filter((u) => u.clock < min)
-    this.pending = this.pending.filter((u) => u.clock >= min)
+    if (ready.length) this.pending = this.pending.filter((u) => u.clock >= min)
     ready.sort((a, b) => a.clock - b.clock || (a.from < b.from ? -1 : a.from > b.from ? 1 : 0))
-    for (const u of ready) this.apply(u)
+    for (const u of ready) applyParts(this.params, this.plan.tensors, u.sf, u.rows)
+    applyParts(this.params, this.plan.tensors, ps, 0)
+    this.applied += ready.length
     this.frontier = Math.max(this.frontier, min - 1)
     return ready.length
   }
 
-  /** Applies everything queued (the job is over). */
-  flush(): number {
-    const top = this.pending.reduce((m, u) => Math.max(m, u.clock), this.frontier)
-    return this.advance(top + 1)
+  /** The highest clock queued, or the frontier. */
+  get top(): number {
+    return this.pending.reduce((m, u) => Math.max(m, u.clock), this.frontier)
   }
 
-  /** The model as bytes (W then b, little-endian f32), the per-sender vector clock and the queued updates. */
+  /** The model as bytes, the per-sender vector clock and the queued updates (sf parts). */
   snapshot(): { model: Uint8Array; vc: Record<string, number>; pending: RelayedUpdate[] } {
     return {
-      model: encodeParams(this.params),
+      model: arenaBytes(this.params),
       vc: Object.fromEntries(this.received),
-      pending: this.pending.map(({ floats: _f, ...u }) => u),
+      pending: this.pending.map((u) => ({ from: u.from, frame: u.frame })),
     }
-  }
-
-  private apply(u: CheckedUpdate): void {
-    const { K, J } = this.dims
-    if (u.form === 'factors') {
-      const U = u.floats.subarray(0, u.rows * K)
-      const V = u.floats.subarray(u.rows * K)
-      applyFactors(this.dims, this.params, U, V, 0, u.rows)
-    } else {
-      applyDense(this.params, u.floats.subarray(0, K * J), u.floats.subarray(K * J))
-    }
-    this.applied++
   }
 }

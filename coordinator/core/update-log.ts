@@ -1,20 +1,26 @@
-// The log of recent updates per sender, kept so a worker that missed one can ask for it again.
-import type { RelayedUpdate } from '../../protocol/messages.ts'
+// The log of recent updates per sender (their sf parts as frames), kept so a worker that missed one can ask again.
+
+export interface LoggedUpdate {
+  from: string
+  clock: number
+  prev: number
+  frame: Uint8Array
+}
 
 /** How many clocks below the job's read horizon (min − s − 1) updates stay available for resend. */
 export const LOG_MARGIN_CLOCKS = 256
 
 export class UpdateLog {
-  private readonly bySender = new Map<string, RelayedUpdate[]>()
+  private readonly bySender = new Map<string, LoggedUpdate[]>()
 
-  add(u: RelayedUpdate): void {
+  add(u: LoggedUpdate): void {
     let list = this.bySender.get(u.from)
     if (!list) this.bySender.set(u.from, (list = []))
     list.push(u)
   }
 
   /** Updates of `from` with clock > after, oldest first; `truncated` when some may have been dropped already. */
-  since(from: string, after: number): { updates: RelayedUpdate[]; truncated: boolean } {
+  since(from: string, after: number): { updates: LoggedUpdate[]; truncated: boolean } {
     const list = this.bySender.get(from) ?? []
     const updates = list.filter((u) => u.clock > after)
     const first = list[0]

@@ -55,7 +55,7 @@ export async function loadCsv(file: string, opts: CsvOptions = {}): Promise<Data
   }
   const allBytes = trainTable.allBytes && (testTable?.allBytes ?? true)
   const max = Math.max(trainTable.max, testTable?.max ?? -Infinity)
-  const scaling = normalise(train.x, test.x, J, allBytes, max)
+  const preprocessing = normalise(train.x, test.x, J, allBytes, max)
   const side = Math.round(Math.sqrt(J))
   return {
     name: basename(file).replace(/(\.csv)?(\.gz)?$/i, ''),
@@ -63,7 +63,8 @@ export async function loadCsv(file: string, opts: CsvOptions = {}): Promise<Data
     features: J,
     classes: map.names.length,
     labels: map.names,
-    ...(scaling === 'pixels' && side * side === J && side > 1 ? { imageShape: [side, side] as [number, number] } : {}),
+    ...(preprocessing.kind === 'pixels' && side * side === J && side > 1 ? { imageShape: [side, side] as [number, number] } : {}),
+    preprocessing,
     train,
     test,
   }

@@ -63,6 +63,7 @@ export async function loadIdx(dir: string): Promise<Dataset> {
     classes,
     labels: Array.from({ length: classes }, (_, k) => String(k)),
     imageShape: [train.rows, train.cols],
+    preprocessing: { kind: 'pixels' },
     train: train.split,
     test: test.split,
   }

@@ -1,16 +1,15 @@
 // Scaling features the way users expect: pixel bytes to [0, 1], anything else to zero mean and unit variance.
-
-export type Scaling = 'pixels' | 'standardised'
+import type { Preprocessing } from './types.ts'
 
 /**
  * Scales train and test features (rows of J values) in place. When every value is an integer in [0, 255] and some
  * value exceeds 1, they are pixels and are divided by 255; otherwise each feature is standardised with the train
  * split's mean and standard deviation (a constant feature becomes 0).
  */
-export function normalise(train: Float32Array, test: Float32Array, J: number, allBytes: boolean, max: number): Scaling {
+export function normalise(train: Float32Array, test: Float32Array, J: number, allBytes: boolean, max: number): Preprocessing {
   if (allBytes && max > 1) {
     for (const x of [train, test]) for (let i = 0; i < x.length; i++) x[i] /= 255
-    return 'pixels'
+    return { kind: 'pixels' }
   }
   const n = train.length / J
   const mean = new Float64Array(J)
@@ -38,5 +37,5 @@ export function normalise(train: Float32Array, test: Float32Array, J: number, al
       for (let j = 0; j < J; j++) x[o + j] = (x[o + j] - mean[j]) * inv[j]
     }
   }
-  return 'standardised'
+  return { kind: 'standardised', mean: Array.from(mean), scale: Array.from(inv) }
 }

@@ -21,9 +21,14 @@ export interface Dataset {
   labels: string[]
   /** [rows, cols] when the samples are images. */
   imageShape?: [number, number]
+  /** How raw values became features: what a user of the trained model must do to new inputs. */
+  preprocessing?: Preprocessing
   train: Split
   test: Split
 }
+
+/** pixels: value / 255; standardised: (value − mean[j]) · scale[j] per feature; none: as read. */
+export type Preprocessing = { kind: 'pixels' } | { kind: 'standardised'; mean: number[]; scale: number[] } | { kind: 'none' }
 
 /**
  * A dataset could not be loaded; the message names the file and what is wrong with it.

@@ -4,7 +4,10 @@ import { io, type Socket } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JobCore } from '../../coordinator/core/job.ts'
 import { startServer, type RunningServer } from '../../coordinator/server.ts'
+import { encodeFrame } from '../../protocol/frames.ts'
 import { MAX_SOCKET_BYTES } from '../../protocol/limits.ts'
+import { mulberry32 } from '../helpers/random.ts'
+import { randomParts } from '../helpers/tiny-data.ts'
 
 let srv: RunningServer
 let job: JobCore
@@ -33,7 +36,7 @@ async function joined(jobId = job.id) {
 
 beforeAll(async () => {
   srv = await startServer({ port: 0, log: pino({ level: 'silent' }) })
-  job = await srv.store.create({ data: 'builtin', trainLimit: 400, hyper: { minWorkers: 1, batch: 8 } as never })
+  job = await srv.store.create({ data: 'builtin', model: 'mlp:16', trainLimit: 400, hyper: { minWorkers: 1, batch: 8 } as never })
   other = await srv.store.create({ data: 'builtin', trainLimit: 400 })
 })
 afterAll(async () => {
@@ -51,10 +54,11 @@ describe('the socket edge', () => {
       ['hello', { type: 'hello', engine: 'cpu', jobId: '../../etc' }, /jobId/],
       ['hello', { type: 'hello', engine: 'cpu', adapter: 'x'.repeat(10_000) }, /adapter/],
       ['hello', { type: 'lease' }, /type/],
-      ['update', { type: 'update', clock: -1 }, /clock/],
-      ['update', { type: 'update', clock: 1.5, prev: 0, form: 'factors', rows: 1, loss: 0, correct: 0, p2pTo: [], payload: new Uint8Array(4) }, /clock/],
-      ['update', { type: 'update', clock: 1, prev: 0, form: 'factors', rows: 1, loss: NaN, correct: 0, p2pTo: [], payload: new Uint8Array(4) }, /loss/],
-      ['update', { type: 'update', clock: 1, prev: 0, form: 'factors', rows: 1, loss: 0, correct: 0, p2pTo: [], payload: 'AAAA' }, /payload/],
+      ['update', { type: 'update', loss: 0 }, /correct|frame|p2pTo/],
+      ['update', { type: 'update', loss: 0, correct: 1.5, p2pTo: [], frame: new Uint8Array(4) }, /correct/],
+      ['update', { type: 'update', loss: NaN, correct: 0, p2pTo: [], frame: new Uint8Array(4) }, /loss/],
+      ['update', { type: 'update', loss: 0, correct: 0, p2pTo: [], frame: 'AAAA' }, /frame/],
+      ['update', { type: 'update', loss: 0, correct: 0, p2pTo: ['a b'], frame: new Uint8Array(4) }, /p2pTo/],
       ['signal', { type: 'signal', to: 'w-1', data: { type: 'offer', sdp: 'x'.repeat(40_000) } }, /sdp/],
       ['signal', { type: 'signal', to: 'w-1', data: { type: 'bogus' } }, /data/],
     ]
@@ -91,24 +95,29 @@ describe('the socket edge', () => {
     expect((await ask(s, 'ready', { type: 'ready' })).ok).toBe(true)
     const lease = await ask(s, 'lease', { type: 'lease' })
     expect(lease.ok).toBe(true)
-    const { K, J } = job.info.dims
-    const before = { W: job.replica.params.W.slice(), samples: job.samples, clocks: job.ssp.clocks() }
-    const good = () => new Uint8Array(new Float32Array(8 * (K + J)).fill(0.01).buffer)
-    const base = { type: 'update', clock: (lease.lease as { clock: number }).clock, prev: -1, form: 'factors', rows: 8, loss: 1, correct: 1, p2pTo: [] }
-    const nan = new Float32Array(8 * (K + J))
-    nan[100] = NaN
+    const clock = (lease.lease as { clock: number }).clock
+    const before = { params: job.replica.params.slice(), samples: job.samples, clocks: job.ssp.clocks(), bytes: job.traffic.totals() }
+    const rand = mulberry32(9)
+    const frame = (f: (p: ReturnType<typeof randomParts>) => ReturnType<typeof randomParts> = (p) => p, rows = 8, c = clock) =>
+      encodeFrame({ clock: c, prev: -1, rows, parts: f(randomParts(job.plan, job.comm.paths, rows, rand)) })
+    const base = { type: 'update', loss: 1, correct: 1, p2pTo: [] }
     const cases: Array<[Record<string, unknown>, string]> = [
-      [{ payload: new Uint8Array(12) }, 'ERR_BAD_SHAPE'],
-      [{ payload: new Uint8Array(nan.buffer) }, 'ERR_NOT_FINITE'],
-      [{ rows: 9, payload: new Uint8Array(9 * (K + J) * 4) }, 'ERR_BAD_SHAPE'],
-      [{ clock: 5, payload: good() }, 'ERR_CLOCK'],
-      [{ p2pTo: ['w-stranger'], payload: good() }, 'ERR_NOT_IN_JOB'],
+      [{ frame: new Uint8Array(12) }, 'ERR_BAD_SHAPE'],
+      [{ frame: frame((p) => p.slice(1)) }, 'ERR_BAD_SHAPE'],
+      [{ frame: frame((p) => [{ ...p[0], tensor: 77 }, ...p.slice(1)]) }, 'ERR_BAD_SHAPE'],
+      [{ frame: frame((p) => [p[0], { ...p[1], path: 'sf', form: 'factors' }, ...p.slice(2)]) }, 'ERR_BAD_PATH'],
+      [{ frame: frame((p) => (p[3].floats.fill(NaN), p)) }, 'ERR_NOT_FINITE'],
+      [{ frame: frame((p) => p, 9) }, 'ERR_BAD_SHAPE'],
+      [{ frame: frame((p) => p, 8, clock + 5) }, 'ERR_CLOCK'],
+      [{ p2pTo: ['w-stranger'], frame: frame() }, 'ERR_NOT_IN_JOB'],
+      [{ correct: 9, frame: frame() }, 'ERR_BAD_MESSAGE'],
     ]
-    for (const [patch, code] of cases) expect(await ask(s, 'update', { ...base, ...patch })).toMatchObject({ ok: false, code })
+    for (const [patch, code] of cases) expect(await ask(s, 'update', { ...base, ...patch }), code).toMatchObject({ ok: false, code })
     expect(job.samples).toBe(before.samples)
     expect(job.ssp.clocks()).toEqual(before.clocks)
-    expect(Array.from(job.replica.params.W)).toEqual(Array.from(before.W))
-    expect(await ask(s, 'update', { ...base, payload: good() })).toEqual({ ok: true })
+    expect(job.replica.params).toEqual(before.params)
+    expect(job.traffic.totals()).toEqual(before.bytes)
+    expect(await ask(s, 'update', { ...base, frame: frame() })).toEqual({ ok: true })
     expect(job.samples).toBe(before.samples + 8)
   })
 
@@ -143,6 +152,11 @@ describe('the HTTP API', () => {
     expect(await bad.json()).toMatchObject({ code: 'ERR_BAD_MESSAGE', reason: expect.stringMatching(/staleness/) })
     const unknown = await post({ data: 'ftp:nowhere' }, srv.operatorToken)
     expect(unknown.status).toBe(400)
+    const badModel = await post({ data: 'builtin', model: { layers: [{ type: 'dense', units: 8 }, { type: 'conv2d', filters: 2, kernelSize: 3 }] } }, srv.operatorToken)
+    expect(badModel.status).toBe(400)
+    expect(await badModel.json()).toMatchObject({ code: 'ERR_BAD_MODEL', reason: expect.stringMatching(/layer 2 \(conv2d_1\): it needs an image input/) })
+    const badPreset = await post({ data: 'builtin', model: 'mlp:0' }, srv.operatorToken)
+    expect(await badPreset.json()).toMatchObject({ code: 'ERR_BAD_MODEL' })
     const n = srv.store.jobs.size
     const ok = await post({ data: 'builtin', trainLimit: 200, hyper: { staleness: 0, epochs: 1 } }, srv.operatorToken)
     expect(ok.status).toBe(201)
@@ -154,16 +168,27 @@ describe('the HTTP API', () => {
     for (const k of ['id', 'state', 'workers', 'minClock', 'maxClock', 'testAccuracy']) expect(row).toHaveProperty(k)
   })
 
-  it('serves the model and shards as binary, 404 for what does not exist', async () => {
-    const { K, J } = job.info.dims
+  it('serves the model, its TF.js export and shards as binary, 404 for what does not exist', async () => {
     const m = await fetch(`${srv.url}/api/jobs/${job.id}/model`)
     expect(m.headers.get('content-type')).toBe('application/octet-stream')
-    expect((await m.arrayBuffer()).byteLength).toBe((K * J + K) * 4)
+    expect((await m.arrayBuffer()).byteLength).toBe(job.plan.size * 4)
     const sh = await fetch(`${srv.url}/api/jobs/${job.id}/shards/0`)
     const size = job.info.shards.size
-    expect((await sh.arrayBuffer()).byteLength).toBe(8 + size * J * 4 + size)
+    expect((await sh.arrayBuffer()).byteLength).toBe(8 + size * 784 * 4 + size)
+    const mj = await fetch(`${srv.url}/api/jobs/${job.id}/export/model.json`)
+    const json = (await mj.json()) as { format: string; weightsManifest: Array<{ paths: string[] }>; userDefinedMetadata: { tabgrid: { labels: string[] } } }
+    expect(json.format).toBe('layers-model')
+    expect(json.userDefinedMetadata.tabgrid.labels).toHaveLength(10)
+    const path = json.weightsManifest[0].paths[0]
+    expect(path).toMatch(/^weights\.bin\?clock=\d+$/)
+    const w = await fetch(`${srv.url}/api/jobs/${job.id}/export/${path}`)
+    expect((await w.arrayBuffer()).byteLength).toBe(job.plan.size * 4)
+    const moved = await fetch(`${srv.url}/api/jobs/${job.id}/export/weights.bin?clock=999999`)
+    expect(moved.status).toBe(409)
+    expect(await moved.json()).toMatchObject({ code: 'ERR_MODEL_MOVED' })
     expect((await fetch(`${srv.url}/api/jobs/${job.id}/shards/999`)).status).toBe(404)
     expect((await fetch(`${srv.url}/api/jobs/${job.id}/shards/-1`)).status).toBe(404)
     expect((await fetch(`${srv.url}/api/jobs/nope/model`)).status).toBe(404)
+    expect((await fetch(`${srv.url}/api/jobs/nope/export/model.json`)).status).toBe(404)
   })
 })

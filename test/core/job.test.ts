@@ -1,12 +1,13 @@
+// The job core without sockets: relay of factors, the parameter server's aggregates, snapshots, bad input, leases.
 import { beforeEach, describe, expect, it } from 'vitest'
-import { JobCore, type Outbox } from '../../coordinator/core/job.ts'
-import { decodeParams } from '../../model/codec.ts'
-import { applyDense, applyFactors, type MlrParams } from '../../model/mlr.ts'
-import { asBytes } from '../../protocol/bytes.ts'
+import type { JobCore, Outbox } from '../../coordinator/core/job.ts'
+import { arenaFromBytes, maxAbsDiff } from '../../model/params.ts'
+import { applyParts, type Part } from '../../model/update.ts'
 import type { Rejection } from '../../protocol/errors.ts'
-import type { Msg, RelayedUpdate } from '../../protocol/messages.ts'
-import { mulberry32, randomFloats } from '../helpers/random.ts'
-import { tinyDataset, tinyInfo } from '../helpers/tiny-data.ts'
+import { encodeFrame, readAggregate, readFrame } from '../../protocol/frames.ts'
+import type { Aggregate, RelayedUpdate } from '../../protocol/messages.ts'
+import { mulberry32 } from '../helpers/random.ts'
+import { randomUpdate, tinyDataset, tinyJob } from '../helpers/tiny-data.ts'
 
 class FakeOutbox implements Outbox {
   events: Array<{ to: string; event: string; msg: unknown }> = []
@@ -22,20 +23,7 @@ class FakeOutbox implements Outbox {
   }
 }
 
-const data = tinyDataset()
-const { K, J } = { K: data.classes, J: data.features }
 const rand = mulberry32(3)
-
-function factors(rows: number): Uint8Array {
-  return new Uint8Array(randomFloats(rand, rows * (K + J), 0.1).buffer)
-}
-function upd(clock: number, prev: number, rows = 4, extra: Partial<Msg<'update'>> = {}): Msg<'update'> {
-  return { type: 'update', clock, prev, form: 'factors', rows, loss: 1, correct: 0, p2pTo: [], payload: factors(rows), ...extra }
-}
-function hello(job: JobCore, id: string) {
-  return job.hello(id, { type: 'hello', engine: 'cpu' })
-}
-
 let out: FakeOutbox
 let now: number
 let job: JobCore
@@ -43,12 +31,16 @@ let job: JobCore
 beforeEach(() => {
   out = new FakeOutbox()
   now = 1000
-  job = new JobCore(tinyInfo(data), data, out, () => now)
+  job = tinyJob(out, () => now)
 })
 
+function hello(id: string) {
+  return job.hello(id, { type: 'hello', engine: 'cpu' })
+}
+
 function twoRunning() {
-  hello(job, 'a')
-  hello(job, 'b')
+  hello('a')
+  hello('b')
   job.ready('a')
   expect(job.state).toBe('pending')
   job.ready('b')
@@ -59,89 +51,178 @@ function twoRunning() {
   return { la: la.lease, lb: lb.lease }
 }
 
-function replay(model: MlrParams, updates: RelayedUpdate[]) {
-  for (const u of [...updates].sort((x, y) => x.clock - y.clock || (x.from < y.from ? -1 : 1))) {
-    const f = new Float32Array(asBytes(u.payload).slice().buffer)
-    if (u.form === 'factors') applyFactors({ K, J }, model, f.subarray(0, u.rows * K), f.subarray(u.rows * K), 0, u.rows)
-    else applyDense(model, f.subarray(0, K * J), f.subarray(K * J))
-  }
+/** Sends a random update; returns its parts so the test can replay it. */
+function send(w: string, clock: number, prev: number, rows = 4, p2pTo: string[] = []) {
+  const u = randomUpdate(job, clock, prev, rows, rand, p2pTo)
+  return { reply: job.update(w, u.msg), parts: u.parts, rows }
 }
 
 describe('JobCore', () => {
-  it('waits for minWorkers, then relays each update to the peers it did not reach directly', () => {
-    twoRunning()
-    hello(job, 'c') // still linking: gets no relay, the snapshot will carry it
-    out.events = []
-    expect(job.update('a', upd(0, -1, 4, { p2pTo: ['b'] }))).toEqual({ ok: true })
-    expect(out.of('update')).toHaveLength(0)
-    expect(job.update('b', upd(0, -1))).toEqual({ ok: true })
-    expect(out.of('update').map((e) => e.to)).toEqual(['a'])
-    expect(job.bytes.p2p).toBe(4 * (K + J) * 4)
-    expect(job.bytes.relay).toBe(4 * (K + J) * 4)
-    expect(out.of('clock').map((e) => e.to).sort()).toEqual(['a', 'b'])
-    expect(job.replica.frontier).toBe(0)
+  it('chooses sf for the wide kernel and ps for the rest, and tells joiners', () => {
+    const h = hello('a')
+    if (!h.ok) throw new Error(h.reason)
+    expect(job.plan.tensors.map((t) => `${t.name}:${h.paths.paths[t.index]}`)).toEqual(['dense_1/kernel:sf', 'dense_1/bias:ps', 'dense_2/kernel:ps', 'dense_2/bias:ps'])
+    expect(h.paths).toMatchObject({ version: 1, workers: 2, batch: 4 })
   })
 
-  it('gives a joiner the model, the vector clock and the queued updates: together they equal the replica', () => {
+  it('relays an update’s sf parts to the peers it did not reach directly; ps parts stay with the server', () => {
     twoRunning()
-    job.update('a', upd(0, -1))
-    job.update('b', upd(0, -1))
-    job.update('a', upd(1, 0)) // queued: min is 1, clock 1 not applied yet
-    hello(job, 'c')
+    hello('c') // still linking: gets no relay, the snapshot will carry it
+    out.events = []
+    const a = send('a', 0, -1, 4, ['b'])
+    expect(a.reply).toEqual({ ok: true })
+    expect(out.of('update')).toHaveLength(0)
+    send('b', 0, -1)
+    const relayed = out.of('update')
+    expect(relayed.map((e) => e.to)).toEqual(['a'])
+    const frame = readFrame((relayed[0].msg as RelayedUpdate).frame, job.plan.tensors, { expect: 'sf', maxRows: 4 })
+    expect(frame.parts.map((p) => p.tensor)).toEqual([0])
+    const sfBytes = 4 * (32 + 40) * 4
+    const kernel = job.traffic.tensors(job.comm.paths)[0]
+    // a: to the coordinator and to b directly; b: to the coordinator, relayed to a
+    expect(kernel).toMatchObject({ name: 'dense_1/kernel', path: 'sf', sent: 3 * sfBytes, received: 2 * sfBytes })
+  })
+
+  it('sums a clock’s ps deltas from all workers and sends each worker one aggregate when the min clock moves', () => {
+    twoRunning()
+    const initial = job.replica.params.slice()
+    const a = send('a', 0, -1)
+    expect(out.of('aggregate')).toHaveLength(0)
+    const b = send('b', 0, -1)
+    const aggs = out.of('aggregate')
+    expect(aggs.map((e) => e.to).sort()).toEqual(['a', 'b'])
+    const agg = aggs[0].msg as Aggregate
+    expect([agg.from, agg.to]).toEqual([0, 1])
+    const parts = readAggregate(agg.parts, job.plan.tensors)
+    expect(parts.map((p) => p.tensor)).toEqual([1, 2, 3])
+    for (const p of parts) {
+      const pa = a.parts[p.tensor].floats
+      const pb = b.parts[p.tensor].floats
+      for (let i = 0; i < p.floats.length; i++) expect(p.floats[i]).toBeCloseTo(pa[i] + pb[i], 6)
+    }
+    // the clock event follows its aggregate
+    const order = out.events.filter((e) => e.to === 'a' && (e.event === 'aggregate' || e.event === 'clock')).map((e) => e.event)
+    expect(order).toEqual(['aggregate', 'clock'])
+    // replica = initial + both updates
+    const want = initial.slice()
+    applyParts(want, job.plan.tensors, a.parts, 4)
+    applyParts(want, job.plan.tensors, b.parts, 4)
+    expect(maxAbsDiff(job.replica.params, want)).toBeLessThan(1e-6)
+  })
+
+  it('what a worker receives per clock from the server does not grow with the number of workers', () => {
+    for (const n of [2, 6]) {
+      out = new FakeOutbox()
+      job = tinyJob(out, () => now, { minWorkers: n, shardSize: 4 }, tinyDataset(48))
+      const ids = Array.from({ length: n }, (_, i) => `w${i}`)
+      for (const w of ids) hello(w)
+      for (const w of ids) job.ready(w)
+      for (const w of ids) job.lease(w)
+      for (const w of ids) send(w, 0, -1)
+      // one aggregate per worker, each one tensor-sized part per ps tensor, whatever n is
+      const aggs = out.of('aggregate')
+      expect(aggs.map((e) => e.to).sort()).toEqual(ids.sort())
+      const ps = job.plan.tensors.filter((t) => job.comm.paths[t.index] === 'ps')
+      const want = 4 + 4 * ps.length + 4 * ps.reduce((s, t) => s + t.size, 0)
+      for (const e of aggs) expect((e.msg as Aggregate).parts.byteLength).toBe(want)
+    }
+  })
+
+  it('gives a joiner the model, the vector clock and the queued sf parts; the aggregates that follow complete it', () => {
+    twoRunning()
+    send('a', 0, -1)
+    send('b', 0, -1)
+    const queued = send('a', 1, 0) // min is 1: clock 1 is queued, its ps parts wait in the server
+    hello('c')
     const snap = job.ready('c')
     if (!snap.ok) throw new Error(snap.reason)
     expect(snap.vc).toEqual({ a: 1, b: 0 })
-    expect(snap.pending.map((u) => [u.from, u.clock])).toEqual([['a', 1]])
+    expect(snap.psFrom).toBe(1)
     expect(snap.clock).toBe(1)
-    const model = decodeParams({ K, J }, asBytes(snap.model))
-    replay(model, snap.pending)
-    job.replica.flush()
-    expect(Array.from(model.W)).toEqual(Array.from(job.replica.params.W))
+    const model = arenaFromBytes(job.plan, snap.model as Uint8Array)
+    expect(snap.pending).toHaveLength(1)
+    const pending = readFrame(snap.pending[0].frame, job.plan.tensors, { expect: 'sf', maxRows: 4 })
+    expect([pending.clock, pending.parts.length]).toEqual([1, 1])
+    applyParts(model, job.plan.tensors, pending.parts, 4)
+    out.events = []
+    const b1 = send('b', 1, 0)
+    const agg = out.of('aggregate').find((e) => e.to === 'c')!.msg as Aggregate
+    expect(agg.from).toBe(1)
+    applyParts(model, job.plan.tensors, readAggregate(agg.parts, job.plan.tensors), 0)
+    // c got b's clock-1 sf parts as a relay
+    const relay = out.of('update').find((e) => e.to === 'c')!.msg as RelayedUpdate
+    applyParts(model, job.plan.tensors, readFrame(relay.frame, job.plan.tensors, { expect: 'sf', maxRows: 4 }).parts, 4)
+    expect(queued.reply.ok && b1.reply.ok).toBe(true)
+    expect(maxAbsDiff(model, job.replica.params)).toBeLessThan(1e-6)
   })
 
-  it('rejects bad updates with a code and changes nothing', () => {
+  it('rejects bad frames with a code and changes nothing', () => {
     twoRunning()
-    job.update('a', upd(0, -1))
-    const before = { W: job.replica.params.W.slice(), clocks: job.ssp.clocks(), bytes: { ...job.bytes }, samples: job.samples }
+    send('a', 0, -1)
+    const before = { params: job.replica.params.slice(), clocks: job.ssp.clocks(), traffic: job.traffic.totals(), samples: job.samples, held: job.ps.heldFloats }
     out.events = []
-    const nan = new Float32Array(4 * (K + J))
-    nan[3] = NaN
-    const cases: Array<[Msg<'update'>, string]> = [
-      [upd(1, 0, 4, { payload: new Uint8Array(10) }), 'ERR_BAD_SHAPE'],
-      [upd(1, 0, 4, { payload: new Uint8Array(nan.buffer) }), 'ERR_NOT_FINITE'],
-      [upd(1, 0, 4, { form: 'dense' }), 'ERR_BAD_SHAPE'],
-      [upd(1, 0, 5), 'ERR_BAD_SHAPE'], // rows above the job's batch
-      [upd(3, 0), 'ERR_CLOCK'], // not the next clock
-      [upd(1, -1), 'ERR_CLOCK'], // wrong prev
-      [upd(1, 0, 4, { p2pTo: ['intruder'] }), 'ERR_NOT_IN_JOB'],
-      [upd(1, 0, 4, { p2pTo: ['a'] }), 'ERR_NOT_IN_JOB'],
+    const good = () => randomUpdate(job, 1, 0, 4, rand)
+    const withParts = (f: (p: Part[]) => Part[], rows = 4, clock = 1, prev = 0) => {
+      const u = good()
+      return { ...u.msg, frame: encodeFrame({ clock, prev, rows, parts: f(u.parts) }) }
+    }
+    const nan = () => withParts((p) => {
+      p[2].floats[5] = NaN
+      return p
+    })
+    const cases: Array<[unknown, string, RegExp]> = [
+      [withParts((p) => p.slice(0, 3)), 'ERR_BAD_SHAPE', /3 parts, the model has 4 tensors/],
+      [withParts((p) => [...p.slice(0, 3), { ...p[3], tensor: 9 }]), 'ERR_BAD_SHAPE', /unknown tensor 9/],
+      [withParts((p) => [p[0], p[2], p[1], p[3]]), 'ERR_BAD_SHAPE', /out of order/],
+      [withParts((p) => [p[0], p[1], p[1], p[3]]), 'ERR_BAD_SHAPE', /out of order or repeated/],
+      [withParts((p) => [p[0], { ...p[1], path: 'sf', form: 'factors' }, p[2], p[3]]), 'ERR_BAD_PATH', /dense_1\/bias: path sf with form factors/],
+      [withParts((p) => [{ ...p[0], path: 'ps' }, ...p.slice(1)]), 'ERR_BAD_PATH', /dense_1\/kernel: path ps with form factors/],
+      [withParts((p) => [p[0], { ...p[1], floats: p[1].floats.subarray(1) }, p[2], p[3]]), 'ERR_BAD_SHAPE', /the payload ends first|bytes after the last part/],
+      [withParts((p) => p, 5), 'ERR_BAD_SHAPE', /rows 5 exceeds the job's batch 4/],
+      [nan(), 'ERR_NOT_FINITE', /dense_2\/kernel/],
+      [{ ...good().msg, frame: new Uint8Array(8) }, 'ERR_BAD_SHAPE', /shorter than its header/],
+      [{ ...good().msg, frame: new Uint8Array(33 * 1024 * 1024) }, 'ERR_TOO_LARGE', /over/],
+      [withParts((p) => p, 4, 3, 0), 'ERR_CLOCK', /clock 3, expected 1/],
+      [withParts((p) => p, 4, 1, -1), 'ERR_CLOCK', /prev -1, expected 0/],
+      [{ ...good().msg, p2pTo: ['intruder'] }, 'ERR_NOT_IN_JOB', /intruder/],
+      [{ ...good().msg, p2pTo: ['a'] }, 'ERR_NOT_IN_JOB', /names a/],
     ]
-    for (const [m, code] of cases) expect(job.update('a', m)).toMatchObject({ ok: false, code })
+    const unknownPath = good().msg
+    new DataView(unknownPath.frame.buffer).setUint8(16 + 4 + 4 + 2, 7) // part 1's path byte
+    cases.push([unknownPath, 'ERR_BAD_PATH', /unknown path 7/])
+    for (const [m, code, reason] of cases) {
+      const r = job.update('a', m as never)
+      expect(r, String(reason)).toMatchObject({ ok: false, code })
+      expect((r as Rejection).reason).toMatch(reason)
+    }
+    expect(job.ssp.clocks()).toEqual(before.clocks)
+    expect(job.replica.params).toEqual(before.params)
+    expect(job.traffic.totals()).toEqual(before.traffic)
+    expect(job.ps.heldFloats).toBe(before.held)
+    expect(job.samples).toBe(before.samples)
+    expect(out.events).toEqual([])
     // s=1: a may finish clock 1 while b is at 0, but not clock 2
-    expect(job.update('a', upd(1, 0))).toEqual({ ok: true })
-    expect(job.update('a', upd(2, 1, 2))).toMatchObject({ ok: false, code: 'ERR_CLOCK' })
-    expect(job.ssp.clocks()).toEqual({ ...before.clocks, a: 2 })
-    expect(Array.from(job.replica.params.W)).toEqual(Array.from(before.W))
-    expect(job.samples).toBe(before.samples + 4)
-    expect(out.of('update').length).toBe(1) // only the accepted clock-1 update was relayed (to b)
+    expect(send('a', 1, 0).reply).toEqual({ ok: true })
+    expect(send('a', 2, 1, 2).reply).toMatchObject({ ok: false, code: 'ERR_CLOCK' })
   })
 
   it('refuses work from a worker without a lease, and a shard-done that does not cover the shard', () => {
     const { la } = twoRunning()
-    hello(job, 'c')
+    hello('c')
     job.ready('c')
-    expect(job.update('c', upd(0, -1))).toMatchObject({ ok: false, code: 'ERR_LEASE' })
-    job.update('a', upd(0, -1))
+    expect(send('c', 0, -1).reply).toMatchObject({ ok: false, code: 'ERR_LEASE' })
+    send('a', 0, -1)
     expect(job.shardDone('a', { type: 'shard-done', lease: la.id })).toMatchObject({ ok: false, code: 'ERR_LEASE' })
     expect(job.shardDone('b', { type: 'shard-done', lease: la.id })).toMatchObject({ ok: false, code: 'ERR_LEASE' })
     expect(job.ledger.processed).toBe(0)
     expect(job.signal('a', { type: 'signal', to: 'elsewhere', data: { type: 'offer', sdp: 'x' } })).toMatchObject({ ok: false, code: 'ERR_NOT_IN_JOB' })
   })
 
-  it('trains to done: every shard once, replica = all updates', () => {
+  it('trains to done: every shard once, replica = initial model + every update, a final evaluation', async () => {
     const { la, lb } = twoRunning()
-    const all: RelayedUpdate[] = []
-    const clock: Record<string, number> = { a: 0, b: 0 }
+    const initial = job.replica.params.slice()
+    const all: Array<{ parts: Part[]; rows: number }> = []
+    const clock: Record<string, number> = { a: la.clock, b: lb.clock }
     const leases: Record<string, typeof la | null> = { a: la, b: lb }
     const rowsDone: Record<string, number> = { a: 0, b: 0 }
     let guard = 0
@@ -163,35 +244,78 @@ describe('JobCore', () => {
           continue
         }
         const rows = Math.min(4, l.n - rowsDone[w])
-        const m = upd(clock[w], job.ssp.lastOf(w), rows)
-        const r = job.update(w, m)
-        if (!r.ok) continue // held back by the bound: the other worker moves first
-        all.push({ from: w, clock: m.clock, prev: m.prev, form: m.form, rows, payload: m.payload as Uint8Array })
+        const u = send(w, clock[w], job.ssp.lastOf(w), rows)
+        if (!u.reply.ok) continue // held back by the bound: the other worker moves first
+        all.push(u)
         clock[w]++
         rowsDone[w] += rows
       }
     }
     expect(job.state).toBe('done')
     expect(job.ledger.report()[0]).toMatchObject({ processed: 4, missing: [] })
-    expect(job.samples).toBe(data.train.n)
-    const model = { W: new Float32Array(K * J), b: new Float32Array(K) }
-    replay(model, all)
-    for (let i = 0; i < model.W.length; i++) expect(job.replica.params.W[i]).toBeCloseTo(model.W[i], 5)
-    expect(job.curve.length).toBeGreaterThanOrEqual(2)
+    expect(job.samples).toBe(40)
+    for (const u of all) applyParts(initial, job.plan.tensors, u.parts, u.rows)
+    expect(maxAbsDiff(job.replica.params, initial)).toBeLessThan(1e-5)
+    expect(job.ps.heldFloats).toBe(0)
+    await job.settled()
+    expect(job.curve.points.length).toBeGreaterThanOrEqual(2)
+    expect(job.curve.last!.clock).toBe(job.replica.frontier + 1)
     expect(out.of('job').some((e) => (e.msg as { state: string }).state === 'done')).toBe(true)
+  })
+
+  it('hands each lease the learning rate of the schedule at that point of the job', () => {
+    job = tinyJob(out, () => now, { lr: 0.1, lrSchedule: 'invsqrt', lrDecayEpochs: 0.25, minWorkers: 1, shardSize: 10 })
+    hello('a')
+    job.ready('a')
+    const rates: number[] = []
+    for (let s = 0; s < 4; s++) {
+      const r = job.lease('a')
+      if (!r.ok || !r.lease) throw new Error('no lease')
+      rates.push(r.lease.lr)
+      for (let row0 = 0, c = r.lease.clock; row0 < 10; row0 += 4, c++) send('a', c, c - 1, Math.min(4, 10 - row0))
+      job.shardDone('a', { type: 'shard-done', lease: r.lease.id })
+    }
+    // epochs done at the grants: 0, 1/4, 2/4, 3/4 → 0.1/√(1 + e/0.25)
+    expect(rates.map((r) => +r.toFixed(6))).toEqual([0.1, 0.1 / Math.sqrt(2), 0.1 / Math.sqrt(3), 0.05].map((r) => +r.toFixed(6)))
+  })
+
+  it('re-decides the paths when the number of workers changes, and tells every member', () => {
+    job = tinyJob(out, () => now, { minWorkers: 1 }, tinyDataset(200))
+    const ids = Array.from({ length: 12 }, (_, i) => `w${i}`)
+    for (const w of ids) {
+      hello(w)
+      job.ready(w)
+    }
+    // 12 workers: B(K+J)(P+Q) = 4·72·23 > 2·32·40: the kernel went ps
+    expect(job.comm.paths[0]).toBe('ps')
+    const history = job.comm.history
+    expect(history[0]).toMatchObject({ workers: 1, version: 1 })
+    expect(history[0].paths[0]).toBe('sf')
+    expect(history.at(-1)!.paths).toEqual(['ps', 'ps', 'ps', 'ps'])
+    const v = job.comm.view().version
+    expect(v).toBe(history.length)
+    expect(out.of('paths').at(-1)!.msg).toMatchObject({ version: v, paths: ['ps', 'ps', 'ps', 'ps'] })
+    // every member at the time hears of the last change; later ones get it with their hello
+    const at = history.at(-1)!.workers
+    expect(new Set(out.of('paths').filter((e) => (e.msg as { version: number }).version === v).map((e) => e.to))).toEqual(new Set(ids.slice(0, at)))
+    const late = hello('late')
+    expect(late.ok && late.paths.version).toBe(v)
+    for (const w of ids.slice(2)) job.leave(w)
+    expect(job.comm.paths[0]).toBe('sf')
+    expect(job.comm.view().version).toBe(v + 1)
   })
 
   it('a departure returns the shard, tells the peers its last clock, releases the bound', () => {
     const { la } = twoRunning()
-    job.update('a', upd(0, -1))
-    job.update('a', upd(1, 0))
+    send('a', 0, -1)
+    send('a', 1, 0)
     out.events = []
     job.leave('a')
     expect(out.of('peer-left')).toEqual([{ to: 'b', event: 'peer-left', msg: { worker: 'a', last: 1 } }])
     // an update b queued for a just before a left is still accepted
-    expect(job.update('b', upd(0, -1, 4, { p2pTo: ['a'] }))).toEqual({ ok: true })
+    expect(send('b', 0, -1, 4, ['a']).reply).toEqual({ ok: true })
     expect(job.returned).toEqual([{ worker: 'a', shard: la.shard, epoch: 0 }])
-    hello(job, 'c')
+    hello('c')
     job.ready('c')
     const again = job.lease('c')
     expect(again.ok && again.lease?.shard).toBe(la.shard)
@@ -200,8 +324,8 @@ describe('JobCore', () => {
 
   it('evicts a worker that stalls while free to run, not one waiting on the bound', () => {
     twoRunning()
-    job.update('a', upd(0, -1))
-    job.update('a', upd(1, 0)) // a is now blocked by b (s=1)
+    send('a', 0, -1)
+    send('a', 1, 0) // a is now blocked by b (s=1)
     now += 31_000
     job.tick()
     expect(out.evicted.map((e) => e.worker)).toEqual(['b'])
@@ -210,3 +334,4 @@ describe('JobCore', () => {
     expect(job.ledger.outstanding().map((l) => l.worker)).toEqual(['a'])
   })
 })
+

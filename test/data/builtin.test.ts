@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { builtinDataset } from '../../coordinator/data/index.ts'
-import { applyFactors, evaluate, forward, softmaxGrad, zeroParams } from '../../model/mlr.ts'
+import { evaluate, trainStep } from '../../model/network.ts'
+import { planModel } from '../../model/plan.ts'
+import { presetSpec } from '../../model/spec.ts'
+import { applyParts } from '../../model/update.ts'
 import { sameBytes } from './fixtures.ts'
 
 describe('builtinDataset', () => {
@@ -47,17 +50,16 @@ describe('builtinDataset', () => {
   })
 
   it('is learnable but not trivial: softmax regression goes from ~10% to 90–98% in one epoch', () => {
-    const dims = { K: d.classes, J: d.features }
-    const p = zeroParams(dims)
+    const plan = planModel(presetSpec('mlr', d.classes), d)
+    const p = new Float32Array(plan.size)
     const B = 8
     const lr = 0.2
-    const initial = evaluate(dims, p, d.test.x, d.test.y, d.test.n).accuracy
+    const initial = evaluate(plan, p, d.test.x, d.test.y, d.test.n).accuracy
     for (let r = 0; r + B <= d.train.n; r += B) {
-      const logits = forward(dims, p, d.train.x, r, B)
-      const g = softmaxGrad(dims.K, logits, d.train.y, r, B, -lr / B)
-      applyFactors(dims, p, g.U, d.train.x, r, B)
+      const step = trainStep(plan, p, d.train.x, d.train.y, r, B, -lr / B, ['ps', 'ps'])
+      applyParts(p, plan.tensors, step.parts, B)
     }
-    const after = evaluate(dims, p, d.test.x, d.test.y, d.test.n).accuracy
+    const after = evaluate(plan, p, d.test.x, d.test.y, d.test.n).accuracy
     expect(initial).toBeLessThan(0.3)
     expect(after).toBeGreaterThanOrEqual(0.9)
     expect(after).toBeLessThan(0.98) // label noise and variation keep it off 100%

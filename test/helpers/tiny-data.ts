@@ -1,9 +1,15 @@
-// A small random dataset and job info for tests of the coordinator core.
+// A small random dataset, a small MLP planned on it, and update frames shaped for it: for tests of the core.
+import type { Outbox } from '../../coordinator/core/job.ts'
+import { JobCore } from '../../coordinator/core/job.ts'
 import type { Dataset } from '../../coordinator/data/index.ts'
+import { planModel, type ModelPlan } from '../../model/plan.ts'
+import { parseModelSpec, type ModelSpec } from '../../model/spec.ts'
+import { formOf, partLength, type Part, type Path } from '../../model/update.ts'
+import { encodeFrame } from '../../protocol/frames.ts'
 import { HyperSchema, type Hyper, type JobInfo } from '../../protocol/job.ts'
-import { mulberry32 } from './random.ts'
+import { mulberry32, randomFloats } from './random.ts'
 
-export function tinyDataset(n = 40, J = 6, K = 3, seed = 1): Dataset {
+export function tinyDataset(n = 40, J = 40, K = 3, seed = 1): Dataset {
   const rand = mulberry32(seed)
   const split = (m: number) => {
     const x = new Float32Array(m * J)
@@ -17,15 +23,39 @@ export function tinyDataset(n = 40, J = 6, K = 3, seed = 1): Dataset {
   return { name: 'tiny', source: 'test', features: J, classes: K, labels: Array.from({ length: K }, (_, i) => String(i)), train: split(n), test: split(20) }
 }
 
-export function tinyInfo(data: Dataset, hyper: Partial<Hyper> = {}): Omit<JobInfo, 'state'> {
+/** dense(32, tanh) → dense(K, softmax): at B=4 and 2 workers the 32×40 kernel goes sf, everything else ps. */
+export function tinyModel(K = 3): ModelSpec {
+  return parseModelSpec({ layers: [{ type: 'dense', units: 32, activation: 'tanh' }, { type: 'dense', units: K, activation: 'softmax' }] })
+}
+
+export function tinyInfo(data: Dataset, hyper: Partial<Hyper> = {}, model = tinyModel(data.classes)): Omit<JobInfo, 'state'> {
   const h = HyperSchema.parse({ batch: 4, shardSize: 10, epochs: 1, staleness: 1, minWorkers: 2, ...hyper })
   return {
     id: 'j-test',
     name: 'test job',
-    model: 'mlr',
-    dims: { K: data.classes, J: data.features },
+    model,
     dataset: { name: data.name, features: data.features, classes: data.classes, train: data.train.n, test: data.test.n },
     hyper: h,
     shards: { count: Math.ceil(data.train.n / h.shardSize), size: h.shardSize },
   }
+}
+
+/** A JobCore on the tiny data and model, evaluating in this thread. */
+export function tinyJob(out: Outbox, now: () => number, hyper: Partial<Hyper> = {}, data = tinyDataset()): JobCore {
+  const info = tinyInfo(data, hyper)
+  return new JobCore(info, planModel(info.model, data), data, out, { now })
+}
+
+/** Random parts for every tensor on the given paths (factors for sf, dense for ps), scaled small. */
+export function randomParts(plan: ModelPlan, paths: readonly Path[], rows: number, rand: () => number): Part[] {
+  return plan.tensors.map((t) => {
+    const form = formOf(paths[t.index])
+    return { tensor: t.index, path: paths[t.index], form, floats: randomFloats(rand, partLength(t, form, rows), 0.1) }
+  })
+}
+
+/** An update message for clock/prev with random parts on the job's current paths. */
+export function randomUpdate(job: JobCore, clock: number, prev: number, rows: number, rand: () => number, p2pTo: string[] = []) {
+  const parts = randomParts(job.plan, job.comm.paths, rows, rand)
+  return { msg: { type: 'update' as const, loss: 1, correct: 0, p2pTo, frame: encodeFrame({ clock, prev, rows, parts }) }, parts, rows }
 }

@@ -3,7 +3,7 @@ import { pino } from 'pino'
 import { io } from 'socket.io-client'
 import { createCpuEngine } from '../../client/gpu/cpu-engine.ts'
 import { CoordinatorLink, type WorkerSocket } from '../../client/transport/coordinator.ts'
-import { Worker, type Backend } from '../../client/train/worker.ts'
+import { Session, type Backend } from '../../client/train/session.ts'
 import { startServer, type RunningServer } from '../../coordinator/server.ts'
 import type { JobCore } from '../../coordinator/core/job.ts'
 import type { CreateJob, Hyper } from '../../protocol/job.ts'
@@ -13,9 +13,9 @@ export interface NodeGrid {
   srv: RunningServer
   job: JobCore
   net: FakeNet
-  workers: Worker[]
+  workers: Session[]
   runs: Promise<void>[]
-  add(): Worker
+  add(): Session
   close(): Promise<void>
 }
 
@@ -42,7 +42,7 @@ export async function startNodeGrid(
     runs: [],
     add() {
       const socket: WorkerSocket = io(srv.url, { transports: ['websocket'], forceNew: true })
-      const w = new Worker({
+      const w = new Session({
         backend: backend(grid.workers.length),
         link: new CoordinatorLink(socket),
         Peer: fake.Peer,

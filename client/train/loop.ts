@@ -1,0 +1,189 @@
+// The training loop of a worker: lease a shard, then per clock wait for the SSP bound, step, send the update.
+import type { ModelPlan } from '../../model/plan.ts'
+import type { Path } from '../../model/update.ts'
+import { TabgridError } from '../../protocol/errors.ts'
+import { encodeFrame } from '../../protocol/frames.ts'
+import type { JobInfo } from '../../protocol/job.ts'
+import type { ClockView, LeaseGrant } from '../../protocol/messages.ts'
+import { decodeShard } from '../../protocol/shard.ts'
+import type { Engine } from '../gpu/engine.ts'
+import type { CoordinatorLink } from '../transport/coordinator.ts'
+import type { PeerMesh } from '../transport/peer-mesh.ts'
+import type { Inbox } from './inbox.ts'
+import type { RateMeter, WorkerStatus } from './status.ts'
+
+/** Ask the coordinator for updates a peer should have sent after waiting this long for them. */
+export const RESEND_AFTER_MS = 1500
+/** Sooner when a later update from that peer already arrived: the missing one was lost on the way. */
+export const GAP_RESEND_AFTER_MS = 200
+const IDLE_RETRY_MS = 500
+/** Updates in flight to the coordinator before the loop waits for the oldest ack. */
+const MAX_UNACKED = 8
+const SHARD_CACHE = 64
+
+/** What the loop needs of its session. */
+export interface LoopHost {
+  readonly link: CoordinatorLink
+  readonly mesh: PeerMesh
+  readonly engine: Engine
+  readonly inbox: Inbox
+  readonly status: WorkerStatus
+  readonly job: JobInfo
+  readonly plan: ModelPlan
+  readonly rate: RateMeter
+  /** The newest clock view from the coordinator. */
+  view(): ClockView
+  /** The path of each tensor for the next step. */
+  paths(): Path[]
+  /** False once the volunteer pressed Leave; throws the session's fatal error (lost coordinator, GPU, eviction). */
+  running(): boolean
+  /** Resolves on the next state change (an update applied, a clock view, a job event) or after `ms`. */
+  changed(ms: number): Promise<void>
+  setPhase(p: WorkerStatus['phase']): void
+  notify(): void
+  fetchShard(url: string): Promise<ArrayBuffer>
+}
+
+export class Loop {
+  private readonly shards = new Map<number, { n: number; x: Float32Array; y: Uint8Array }>()
+
+  constructor(private readonly h: LoopHost) {}
+
+  /** Leases and processes shards until the job is done or the session stops. */
+  async train(): Promise<void> {
+    const { h } = this
+    while (h.running()) {
+      if (h.job.state === 'pending' || h.job.state === 'paused') {
+        h.setPhase('waiting')
+        await h.changed(IDLE_RETRY_MS)
+        continue
+      }
+      if (h.job.state !== 'running') return
+      const r = await h.link.request('lease', { type: 'lease' })
+      if (r.done) return
+      if (!r.lease) {
+        h.setPhase('idle')
+        await h.changed(IDLE_RETRY_MS)
+        continue
+      }
+      await this.process(r.lease)
+    }
+  }
+
+  private async process(lease: LeaseGrant): Promise<void> {
+    const { h } = this
+    const { engine, link, status } = h
+    const { batch } = h.job.hyper
+    const shard = await this.shard(lease)
+    engine.loadShard(shard.x, shard.y, shard.n)
+    if (status.firstLoss === null) {
+      // The model this tab starts from, measured on its first shard: a joiner's is the job's current model.
+      const e = await engine.evaluate(shard.x, shard.y, shard.n)
+      status.firstLoss = e.loss / shard.n
+    }
+    status.shard = lease.shard
+    status.epoch = lease.epoch
+    status.lr = lease.lr
+    let clock = lease.clock
+    let prev = status.lastUpdateClock
+    const acks: Array<Promise<unknown>> = []
+    for (let row0 = 0; row0 < shard.n; row0 += batch) {
+      await this.gate(clock)
+      if (!h.running()) return
+      h.setPhase('training')
+      const rows = Math.min(batch, shard.n - row0)
+      const step = await engine.step(row0, rows, -lease.lr / rows, h.paths())
+      if (!h.running()) return
+      const sf = step.parts.filter((p) => p.path === 'sf')
+      h.inbox.own(clock, step.parts.filter((p) => p.path === 'ps'))
+      const p2pTo = h.mesh.broadcast(encodeFrame({ clock, prev, rows, parts: sf }), this.fanout())
+      // Not awaited: socket.io keeps order, so the next clock need not wait a round trip to the coordinator.
+      // A rejection surfaces at the next clock (or before shard-done) and stops the loop.
+      const frame = encodeFrame({ clock, prev, rows, parts: step.parts })
+      const ack = link.request('update', { type: 'update', loss: step.loss, correct: step.correct, p2pTo, frame })
+      ack.catch(() => undefined)
+      acks.push(ack)
+      if (acks.length > MAX_UNACKED) await acks.shift()
+      status.lastLoss = step.loss / rows
+      status.samples += rows
+      h.rate.add(rows)
+      status.lastUpdateClock = prev = clock
+      status.clock = ++clock
+      h.notify()
+    }
+    await Promise.all(acks)
+    await link.request('shard-done', { type: 'shard-done', lease: lease.id })
+  }
+
+  /** Waits until the SSP bound and the read guarantee allow clock c; asks for resends of what is overdue. */
+  private async gate(c: number): Promise<void> {
+    const { h } = this
+    const clocks = h.inbox.clocks!
+    const s = h.job.hyper.staleness
+    let asked = performance.now()
+    const started = asked
+    for (;;) {
+      if (!h.running()) return
+      const view = h.view()
+      // The server's aggregates up to view.min came before that view: slowestOk covers the ps read guarantee too.
+      const slowestOk = view.min >= c - s
+      const missing = slowestOk ? clocks.missing(view, c, s) : []
+      if (slowestOk && missing.length === 0) break
+      h.setPhase(slowestOk ? 'waiting-updates' : 'waiting-slowest')
+      const overdue = missing.some((m) => clocks.hasGap(m.peer)) ? GAP_RESEND_AFTER_MS : RESEND_AFTER_MS
+      if (missing.length && performance.now() - asked > overdue) {
+        asked = performance.now()
+        await Promise.all(missing.map((m) => this.resend(m.peer, m.after)))
+      }
+      await h.changed(overdue)
+    }
+    h.status.sspWaitMs += performance.now() - started
+  }
+
+  /** After the job ends, applies every update the coordinator holds, so this replica matches its replica. */
+  async catchUp(): Promise<void> {
+    const { h } = this
+    const clocks = h.inbox.clocks
+    if (!clocks) return
+    const deadline = performance.now() + 10_000
+    let asked = performance.now()
+    for (;;) {
+      if (!h.running()) return
+      const behind = clocks.behind(h.view())
+      if (!behind.length || performance.now() > deadline) return
+      if (performance.now() - asked > RESEND_AFTER_MS) {
+        asked = performance.now()
+        await Promise.all(behind.map((m) => this.resend(m.peer, m.after)))
+      }
+      await h.changed(200)
+    }
+  }
+
+  async resend(peer: string, after: number): Promise<void> {
+    this.h.status.resends++
+    await this.h.link.request('resend', { type: 'resend', from: peer, after }).catch((e: TabgridError) => console.warn(e.message))
+  }
+
+  /** Partial broadcast: at most `fanout` peers get the update directly; the coordinator relays it to the rest. */
+  private fanout(): string[] | undefined {
+    const q = this.h.job.hyper.fanout
+    const open = this.h.mesh.openPeers()
+    if (q === undefined || open.length <= q) return undefined
+    for (let i = open.length - 1; i > 0; i--) {
+      const j = Math.floor(Math.random() * (i + 1))
+      ;[open[i], open[j]] = [open[j], open[i]]
+    }
+    return open.slice(0, q)
+  }
+
+  private async shard(lease: LeaseGrant) {
+    const cached = this.shards.get(lease.shard)
+    if (cached) return cached
+    const buf = await this.h.fetchShard(lease.url)
+    const s = decodeShard(buf, this.h.plan.inputSize, this.h.plan.classes)
+    if (s.n !== lease.n) throw new TabgridError('ERR_BAD_SHAPE', `shard ${lease.shard} has ${s.n} rows, lease says ${lease.n}`)
+    if (this.shards.size >= SHARD_CACHE) this.shards.delete(this.shards.keys().next().value!)
+    this.shards.set(lease.shard, s)
+    return s
+  }
+}

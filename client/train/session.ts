@@ -1,0 +1,293 @@
+// A volunteer worker's session on one job: join, link to peers, train, and one destroy(err) that frees everything
+// it holds (GPU engine, data channels, timers, the coordinator link) whatever ended the work.
+import { planModel, type ModelPlan } from '../../model/plan.ts'
+import { arenaFromBytes } from '../../model/params.ts'
+import type { Path } from '../../model/update.ts'
+import { asBytes } from '../../protocol/bytes.ts'
+import { TabgridError } from '../../protocol/errors.ts'
+import type { CommView, JobInfo } from '../../protocol/job.ts'
+import type { ClockView } from '../../protocol/messages.ts'
+import type { Engine } from '../gpu/engine.ts'
+import type { CoordinatorLink } from '../transport/coordinator.ts'
+import { PeerMesh, type MeshOptions } from '../transport/peer-mesh.ts'
+import { Inbox } from './inbox.ts'
+import { Loop, type LoopHost } from './loop.ts'
+import { initialStatus, RateMeter, type WorkerStatus } from './status.ts'
+
+const STATS_EVERY_MS = 2000
+
+/** Makes the compute engine once the job's model is known. */
+export interface Backend {
+  kind: Engine['kind']
+  create(plan: ModelPlan): Engine
+}
+
+export interface SessionDeps {
+  backend: Backend
+  link: CoordinatorLink
+  Peer: MeshOptions['Peer']
+  fetchShard(url: string): Promise<ArrayBuffer>
+  jobId?: string
+  /** false: no WebRTC; updates go through the coordinator (for networks that block data channels). */
+  p2p?: boolean
+  adapter?: string
+  agent?: string
+  onStatus?(s: WorkerStatus): void
+}
+
+/**
+ * One volunteer worker on one job. `run()` trains until the job is done, `leave()` is called or a fatal error
+ * (`destroy(err)`) ends it; either way everything the session holds is released once.
+ *
+ * @example
+ * const s = new Session({ backend, link: new CoordinatorLink(io()), Peer: SimplePeer, fetchShard })
+ * s.run().then(() => console.log('job done'))
+ */
+export class Session implements LoopHost {
+  readonly status: WorkerStatus = initialStatus()
+  readonly rate = new RateMeter()
+  job!: JobInfo
+  plan!: ModelPlan
+  engine!: Engine
+  mesh!: PeerMesh
+  inbox!: Inbox
+  private me = ''
+  private clockView: ClockView = { min: 0, last: {} }
+  private comm: CommView | null = null
+  private wake: () => void = () => {}
+  private left = false
+  /** The error that ended the session, if one did. */
+  private fatal: Error | null = null
+  private destroyed = false
+  private statsTimer: ReturnType<typeof setInterval> | undefined
+  private loop!: Loop
+
+  constructor(private readonly deps: SessionDeps) {}
+
+  get link(): CoordinatorLink {
+    return this.deps.link
+  }
+
+  async run(): Promise<void> {
+    try {
+      await this.join()
+      await this.loop.train()
+      await this.loop.catchUp()
+      if (this.running()) this.setPhase('done')
+    } catch (err) {
+      if (this.left) return
+      this.destroy(err instanceof Error ? err : new Error(String(err)))
+      throw this.fatal
+    } finally {
+      if (!this.left && !this.fatal) await this.sendStats()
+      // our last updates may still be on their way to peers: let the data channels drain before closing them
+      await this.mesh?.flush()
+      this.destroy()
+    }
+  }
+
+  /** Stops after the current step and closes everything. */
+  leave(): void {
+    this.left = true
+    this.setPhase('left')
+    this.destroy()
+  }
+
+  async readModel(): Promise<Float32Array> {
+    return this.engine.readModel()
+  }
+
+  /**
+   * The one teardown path: records the error (if any) as the tab's error, wakes the loop so it stops, and frees the
+   * engine's GPU memory, the data channels, the stats timer and the coordinator link. Safe to call more than once.
+   */
+  destroy(err?: Error): void {
+    if (err && !this.fatal && !this.left) {
+      this.fatal = err
+      this.status.error = err.message
+      this.setPhase('error')
+    }
+    if (this.destroyed) return
+    this.destroyed = true
+    clearInterval(this.statsTimer)
+    this.mesh?.destroy()
+    this.engine?.destroy()
+    this.deps.link.close()
+    this.notify()
+  }
+
+  // ── LoopHost ───────────────────────────────────────────────────────────────────────────────────
+
+  view(): ClockView {
+    return this.clockView
+  }
+
+  paths(): Path[] {
+    return this.comm!.paths
+  }
+
+  running(): boolean {
+    if (this.fatal) throw this.fatal
+    return !this.left
+  }
+
+  changed(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms)
+      this.wake = () => {
+        clearTimeout(t)
+        resolve()
+      }
+    })
+  }
+
+  notify(): void {
+    const w = this.wake
+    this.wake = () => {}
+    w()
+    this.deps.onStatus?.(this.status)
+  }
+
+  setPhase(p: WorkerStatus['phase']): void {
+    if (this.status.phase === p) return
+    this.status.phase = p
+    this.notify()
+  }
+
+  fetchShard(url: string): Promise<ArrayBuffer> {
+    return this.deps.fetchShard(url)
+  }
+
+  // ── joining ────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Wraps an event handler: events that arrive before the hello reply is processed (socket.io may run them first)
+   * wait until the model and inbox exist; an error in a handler ends the session instead of escaping into socket.io.
+   */
+  private guard<A extends unknown[]>(fn: (...a: A) => void): (...a: A) => void {
+    return (...a) => {
+      if (this.destroyed) return
+      if (this.deferred) {
+        this.deferred.push(() => fn(...a))
+        return
+      }
+      try {
+        fn(...a)
+      } catch (e) {
+        this.destroy(e instanceof Error ? e : new Error(String(e)))
+      }
+    }
+  }
+
+  /** Handlers held back until the inbox exists; null afterwards. */
+  private deferred: Array<() => void> | null = []
+
+  private async join(): Promise<void> {
+    const { link, backend } = this.deps
+    this.setPhase('connecting')
+    link.onDisconnect((why) => this.destroy(new TabgridError('ERR_DISCONNECTED', `lost the coordinator (${why})`)))
+    link.on('signal', this.guard((m) => this.mesh?.signal(m.from, m.data)))
+    link.on('update', this.guard((u) => this.inbox.frame({ ...u, via: 'relay' })))
+    link.on('aggregate', this.guard((a) => this.inbox.aggregate(a)))
+    link.on(
+      'clock',
+      this.guard((v) => {
+        if (v.min >= this.clockView.min) this.clockView = v
+        this.inbox.confirm(v.last)
+        this.status.minClock = this.clockView.min
+        this.notify()
+      }),
+    )
+    link.on('paths', this.guard((p: CommView) => this.setPaths(p)))
+    link.on(
+      'peer-joined',
+      this.guard(({ worker }) => {
+        this.status.peers[worker] = 'connecting'
+        this.mesh?.expect(worker)
+        this.notify()
+      }),
+    )
+    link.on(
+      'peer-left',
+      this.guard(({ worker, last }) => {
+        this.mesh?.drop(worker)
+        if (this.job.state !== 'done') delete this.status.peers[worker]
+        const have = this.inbox.left(worker, last)
+        // Nothing more will come from it directly: fetch what is missing from the coordinator now.
+        if (have !== undefined && have < last) void this.loop.resend(worker, have)
+        this.notify()
+      }),
+    )
+    link.on(
+      'job',
+      this.guard(({ state }) => {
+        this.job.state = state
+        this.notify()
+      }),
+    )
+    link.on('evicted', (r) => this.destroy(new TabgridError(r.code, r.reason)))
+    const hello = await link.request('hello', {
+      type: 'hello',
+      engine: backend.kind,
+      ...(this.deps.jobId ? { jobId: this.deps.jobId } : {}),
+      ...(this.deps.adapter ? { adapter: this.deps.adapter.slice(0, 256) } : {}),
+      ...(this.deps.agent ? { agent: this.deps.agent.slice(0, 256) } : {}),
+    })
+    this.job = hello.job
+    this.me = hello.workerId
+    this.plan = planModel(this.job.model, this.job.dataset)
+    this.status.workerId = this.me
+    this.status.job = hello.job
+    this.setPaths(hello.paths)
+    this.engine = backend.create(this.plan)
+    this.inbox = new Inbox(this.plan, this.job.hyper.batch, this.me, this.engine, this.status, () => this.notify())
+    this.loop = new Loop(this)
+    for (const f of this.deferred!.splice(0)) f()
+    this.deferred = null
+    this.mesh = new PeerMesh({
+      Peer: this.deps.Peer,
+      linkTimeoutMs: this.job.hyper.linkTimeoutMs,
+      p2p: this.deps.p2p !== false,
+      signal: (to, data) => void link.request('signal', { type: 'signal', to, data }).catch((e) => console.warn(e)),
+      onLink: (peer, state) => {
+        // after the job, links close as peers go home: the page keeps showing them as they were
+        if (this.destroyed || this.job.state === 'done') return
+        this.status.peers[peer] = state
+        void link.request('link', { type: 'link', peer, state }).catch((e) => console.warn(e))
+        this.notify()
+      },
+      onFrame: this.guard((from: string, frame: Uint8Array) => this.inbox.frame({ from, frame, via: 'p2p' })),
+      onBadFrame: (from, err) => {
+        this.status.rejectedFrames++
+        console.warn(`frame from ${from} dropped: ${err.message}`)
+      },
+    })
+    this.setPhase('linking')
+    for (const p of hello.peers) this.status.peers[p] = 'connecting'
+    await Promise.all(hello.peers.map((p) => this.mesh.connect(p)))
+    const snap = await link.request('ready', { type: 'ready' })
+    this.engine.setModel(arenaFromBytes(this.plan, asBytes(snap.model)))
+    if (snap.view.min >= this.clockView.min) this.clockView = snap.view
+    this.inbox.start(snap)
+    this.status.clock = snap.clock
+    this.statsTimer = setInterval(() => void this.sendStats(), STATS_EVERY_MS)
+  }
+
+  private setPaths(p: CommView): void {
+    if (this.comm && p.version <= this.comm.version) return
+    this.comm = p
+    this.status.paths = Object.fromEntries(p.paths.map((path, i) => [this.plan?.tensors[i]?.name ?? String(i), path]))
+    this.notify()
+  }
+
+  private async sendStats(): Promise<void> {
+    this.status.samplesPerSecond = this.rate.perSecond()
+    this.status.bytes.p2pSent = this.mesh?.bytesSent ?? 0
+    this.status.bytes.coordinatorSent = this.deps.link.sentBytes
+    this.notify()
+    if (!this.me || this.destroyed) return
+    await this.deps.link
+      .request('stats', { type: 'stats', samplesPerSecond: this.status.samplesPerSecond, bytes: { ...this.status.bytes } })
+      .catch(() => undefined)
+  }
+}

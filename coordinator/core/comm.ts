@@ -1,0 +1,51 @@
+// The job's live choice of path per tensor (Poseidon's rule, model/comm.ts), re-made when the numbers change.
+import { choosePaths, type CommNumbers } from '../../model/comm.ts'
+import type { ModelPlan } from '../../model/plan.ts'
+import type { Path } from '../../model/update.ts'
+import type { CommView } from '../../protocol/job.ts'
+
+export interface CommDecision extends CommNumbers {
+  /** When it was made (ms) and at which min clock. */
+  t: number
+  clock: number
+  version: number
+  paths: Path[]
+}
+
+export class CommState {
+  /** Every decision, as made: the workers it saw then, the paths it chose. */
+  readonly history: CommDecision[] = []
+  /** The workers now (the current decision holds for them too). */
+  private workers = 1
+
+  constructor(
+    private readonly plan: ModelPlan,
+    private readonly batch: number,
+    private readonly fanout: number | undefined,
+  ) {}
+
+  get current(): CommDecision | undefined {
+    return this.history[this.history.length - 1]
+  }
+
+  get paths(): Path[] {
+    return this.current?.paths ?? []
+  }
+
+  /** Decides for `workers` workers; returns true when a tensor's path changed (a new version). */
+  decide(workers: number, t: number, clock: number): boolean {
+    const numbers: CommNumbers = { batch: this.batch, workers: Math.max(1, workers), ...(this.fanout !== undefined ? { fanout: this.fanout } : {}) }
+    const paths = choosePaths(this.plan, numbers)
+    const cur = this.current
+    this.workers = numbers.workers
+    if (cur && cur.paths.every((p, i) => p === paths[i])) return false
+    this.history.push({ ...numbers, t, clock, version: (cur?.version ?? 0) + 1, paths })
+    return true
+  }
+
+  view(): CommView {
+    const c = this.current
+    if (!c) throw new Error('no path decision yet')
+    return { version: c.version, paths: c.paths, workers: this.workers, batch: c.batch, ...(c.fanout !== undefined ? { fanout: c.fanout } : {}) }
+  }
+}
