@@ -1,5 +1,5 @@
 // SSP against BSP with a straggler: the same job on 4 Node workers, one of them slow at random, s=0 vs s=3.
-import type { Backend } from '../client/train/worker.ts'
+import type { Backend } from '../client/train/session.ts'
 import { createCpuEngine } from '../client/gpu/cpu-engine.ts'
 import { startNodeGrid, until } from '../test/sim/node-grid.ts'
 import { mulberry32 } from '../test/helpers/random.ts'
@@ -9,8 +9,8 @@ function straggler(seed: number) {
   const rand = mulberry32(seed)
   return (i: number): Backend => ({
     kind: 'cpu',
-    create(dims) {
-      const e = createCpuEngine(dims)
+    create(plan) {
+      const e = createCpuEngine(plan)
       if (i !== 0) return e
       const step = e.step.bind(e)
       e.step = async (...a) => {
@@ -27,7 +27,8 @@ async function once(staleness: number) {
   const t0 = performance.now()
   await until(() => g.job.state === 'done', 300_000, 'job done')
   const secs = (performance.now() - t0) / 1000
-  const r = { staleness, seconds: secs, samplesPerSecond: g.job.samples / secs, accuracy: g.job.curve[g.job.curve.length - 1].testAccuracy, maxObservedStaleness: g.job.ssp.maxObservedStaleness }
+  await g.job.settled()
+  const r = { staleness, seconds: secs, samplesPerSecond: g.job.samples / secs, accuracy: g.job.curve.last!.testAccuracy, maxObservedStaleness: g.job.ssp.maxObservedStaleness }
   await Promise.all(g.runs)
   await g.close()
   return r

@@ -36,6 +36,7 @@ interface JobFlags {
   lr?: number
   lrSchedule?: 'constant' | 'invsqrt' | 'step'
   lrDecayEpochs?: number
+  paths?: 'auto' | 'sf' | 'ps'
   fanout?: number
   shardSize?: number
   minWorkers?: number
@@ -56,6 +57,7 @@ function jobOptions(cmd: Command): Command {
     .addOption(new Option('--lr-schedule <kind>', `how the rate decays over epochs e: invsqrt lr/√(1+e/τ), step lr·γ^⌊e/τ⌋, constant (default ${d.lrSchedule})`).choices(['constant', 'invsqrt', 'step']))
     .option('--lr-decay-epochs <τ>', `τ of the schedule, in epochs (default ${d.lrDecayEpochs})`, num('lr-decay-epochs'))
     .option('--fanout <q>', 'send each update directly to at most Q peers; the coordinator relays to the rest', int('fanout'))
+    .addOption(new Option('--paths <policy>', "how tensors travel: auto (Poseidon's rule from live numbers), sf (every dense kernel as factors), ps (all through the server)").choices(['auto', 'sf', 'ps']))
     .option('--shard-size <n>', `samples per shard (default ${d.shardSize})`, int('shard-size'))
     .option('--train-limit <n>', 'use only the first N training samples', int('train-limit'))
     .option('--name <name>', 'job name')
@@ -84,6 +86,7 @@ function jobSpec(f: JobFlags, extra: Partial<CreateJob['hyper']> = {}): Partial<
       lrSchedule: f.lrSchedule,
       lrDecayEpochs: f.lrDecayEpochs,
       fanout: f.fanout,
+      paths: f.paths,
       shardSize: f.shardSize,
       minWorkers: f.minWorkers,
       ...extra,

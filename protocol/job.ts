@@ -16,6 +16,8 @@ export const HyperSchema = z.object({
   batch: z.number().int().min(1).max(4096).default(32),
   staleness: z.number().int().min(0).max(1_000_000).default(2),
   fanout: z.number().int().min(1).max(256).optional(),
+  /** How tensors travel: Poseidon's rule from live numbers (auto), or every dense kernel as factors (sf), or all dense via the server (ps). */
+  paths: z.enum(['auto', 'sf', 'ps']).default('auto'),
   epochs: z.number().int().min(1).max(10_000).default(2),
   shardSize: z.number().int().min(1).max(1_000_000).default(250),
   minWorkers: z.number().int().min(1).max(256).default(1),

@@ -1,5 +1,6 @@
 // The job's live choice of path per tensor (Poseidon's rule, model/comm.ts), re-made when the numbers change.
 import { choosePaths, type CommNumbers } from '../../model/comm.ts'
+import type { Hyper } from '../../protocol/job.ts'
 import type { ModelPlan } from '../../model/plan.ts'
 import type { Path } from '../../model/update.ts'
 import type { CommView } from '../../protocol/job.ts'
@@ -22,6 +23,7 @@ export class CommState {
     private readonly plan: ModelPlan,
     private readonly batch: number,
     private readonly fanout: number | undefined,
+    private readonly policy: Hyper['paths'] = 'auto',
   ) {}
 
   get current(): CommDecision | undefined {
@@ -35,7 +37,8 @@ export class CommState {
   /** Decides for `workers` workers; returns true when a tensor's path changed (a new version). */
   decide(workers: number, t: number, clock: number): boolean {
     const numbers: CommNumbers = { batch: this.batch, workers: Math.max(1, workers), ...(this.fanout !== undefined ? { fanout: this.fanout } : {}) }
-    const paths = choosePaths(this.plan, numbers)
+    const paths =
+      this.policy === 'auto' ? choosePaths(this.plan, numbers) : this.plan.tensors.map((t): Path => (this.policy === 'sf' && t.factorable ? 'sf' : 'ps'))
     const cur = this.current
     this.workers = numbers.workers
     if (cur && cur.paths.every((p, i) => p === paths[i])) return false

@@ -90,7 +90,7 @@ export class JobCore {
     this.ledger = new ShardLedger(info.shards.count, hyper.epochs)
     this.replica = new Replica(plan, opts.initial ?? initParams(plan))
     this.ps = new ParamServer(plan.tensors)
-    this.comm = new CommState(plan, hyper.batch, hyper.fanout)
+    this.comm = new CommState(plan, hyper.batch, hyper.fanout, hyper.paths)
     this.comm.decide(hyper.minWorkers, this.now(), 0)
     this.traffic = new Traffic(plan)
     this.curve = new TestCurve(opts.evaluator ?? inlineEvaluator(plan, data.test), this.now, opts.onError)

@@ -305,6 +305,18 @@ describe('JobCore', () => {
     expect(job.comm.view().version).toBe(v + 1)
   })
 
+  it('an operator may force the paths: every dense kernel as factors, or everything through the server', () => {
+    for (const [policy, want] of [['sf', ['sf', 'ps', 'sf', 'ps']], ['ps', ['ps', 'ps', 'ps', 'ps']]] as const) {
+      job = tinyJob(out, () => now, { paths: policy, minWorkers: 1 })
+      for (const w of ['a', 'b', 'c']) {
+        hello(w)
+        job.ready(w)
+      }
+      expect(job.comm.paths).toEqual(want)
+      expect(job.comm.history).toHaveLength(1)
+    }
+  })
+
   it('a departure returns the shard, tells the peers its last clock, releases the bound', () => {
     const { la } = twoRunning()
     send('a', 0, -1)
