@@ -4,7 +4,7 @@ import { pino } from 'pino'
 import type { JobCore } from '../coordinator/core/job.ts'
 import { readTabModel } from '../coordinator/run.ts'
 import { startServer, type RunningServer } from '../coordinator/server.ts'
-import { maxAbsDiff } from '../model/mlr.ts'
+import { maxAbsDiff } from '../model/params.ts'
 import type { CreateJob, Hyper } from '../protocol/job.ts'
 
 export { expect, test } from '@playwright/test'
@@ -15,6 +15,12 @@ export interface Grid {
   url: string
   close(): Promise<void>
 }
+
+/**
+ * A small MLP for browser tests: at B=8 on three tabs its 784→64 kernel travels as factors over WebRTC, its biases
+ * and output kernel through the parameter server, and SwiftShader trains it in seconds.
+ */
+export const E2E_MLP = { model: 'mlp:64', hyper: { batch: 8 } } as const
 
 /** A coordinator on a free port with one job; the client pages must be built (npm run test:e2e does). */
 export async function startGrid(hyper: Partial<Hyper>, spec: Partial<CreateJob> = {}): Promise<Grid> {
@@ -47,8 +53,10 @@ export interface TabStatus {
   firstLoss: number | null
   lastLoss: number | null
   peers: Record<string, string>
-  bytes: { p2pSent: number; p2pReceived: number; relayReceived: number; coordinatorSent: number }
+  bytes: { p2pSent: number; p2pReceived: number; relayReceived: number; psReceived: number; coordinatorSent: number }
+  paths: Record<string, string>
   applied: number
+  aggregates: number
 }
 
 export async function status(page: Page): Promise<TabStatus> {
@@ -66,6 +74,8 @@ export async function replicaDiff(job: JobCore, page: Page): Promise<number> {
   return maxAbsDiff(job.replica.params, await readTabModel(page))
 }
 
-export function lastAccuracy(job: JobCore): number {
-  return job.curve[job.curve.length - 1]?.testAccuracy ?? 0
+/** The newest test accuracy, once the evaluation of the final model is in. */
+export async function lastAccuracy(job: JobCore): Promise<number> {
+  await job.settled()
+  return job.curve.last?.testAccuracy ?? 0
 }

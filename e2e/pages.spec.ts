@@ -1,8 +1,8 @@
 // What a person sees: the volunteer page's device and job panels, the CPU fallback, and the console listing.
-import { expect, openTab, startGrid, test, waitDone } from './helpers.ts'
+import { E2E_MLP, expect, openTab, startGrid, test, waitDone } from './helpers.ts'
 
 test('the volunteer page shows its WebGPU adapter and the console lists the job and its workers', async ({ browser }) => {
-  const grid = await startGrid({ minWorkers: 2, epochs: 1 }, { trainLimit: 1000 })
+  const grid = await startGrid({ ...E2E_MLP.hyper, minWorkers: 2, epochs: 1 }, { model: E2E_MLP.model, trainLimit: 1000 })
   try {
     const gpuTab = await openTab(browser, grid.url)
     await expect(gpuTab.page.locator('#engine')).toHaveText('WebGPU')
@@ -16,6 +16,12 @@ test('the volunteer page shows its WebGPU adapter and the console lists the job 
     const card = consolePage.locator(`section[data-job="${grid.job.id}"]`)
     await expect(card).toBeVisible()
     await expect(card.locator('td.workers')).toHaveText('2')
+    // the model, each tensor's path with its bytes, and the export links
+    await expect(card.locator('td.model')).toContainText('mlp:64')
+    await expect(card.locator('table.tensors')).toContainText('dense_1/kernel')
+    await expect(card.locator('table.tensors td.path-sf')).toHaveCount(1)
+    await expect(card.locator('p.export a').first()).toHaveAttribute('href', `/api/jobs/${grid.job.id}/export/model.json?download`)
+    await expect(gpuTab.page.locator('#paths')).toContainText('dense_1/kernel sf')
     await expect(gpuTab.page.locator('#phase')).toHaveText(/training|waiting|done|idle/)
     await expect.poll(() => grid.job.readyCount()).toBe(2)
     expect(new Set([...grid.job.members.values()].map((m) => m.engine))).toEqual(new Set(['webgpu', 'cpu']))

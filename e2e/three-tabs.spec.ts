@@ -1,22 +1,28 @@
 // Three volunteer tabs train the built-in job over WebRTC under SSP, and their replicas agree with the coordinator's.
-import { expect, lastAccuracy, openTab, replicaDiff, startGrid, status, test, waitDone } from './helpers.ts'
+import { E2E_MLP, expect, lastAccuracy, openTab, replicaDiff, startGrid, status, test, waitDone } from './helpers.ts'
 
 for (const staleness of [2, 0]) {
-  test(`3 tabs reach ≥ 90 % test accuracy with updates over WebRTC (s=${staleness})`, async ({ browser }) => {
-    const grid = await startGrid({ staleness, minWorkers: 3, epochs: 2 })
+  test(`3 tabs train an MLP to ≥ 90 % test accuracy: factors over WebRTC, the rest through the parameter server (s=${staleness})`, async ({ browser }) => {
+    const grid = await startGrid({ ...E2E_MLP.hyper, staleness, minWorkers: 3, epochs: 2 }, { model: E2E_MLP.model })
     try {
       const tabs = await Promise.all([0, 1, 2].map(() => openTab(browser, grid.url)))
       await waitDone(grid.job)
       const { job } = grid
-      expect(lastAccuracy(job)).toBeGreaterThanOrEqual(0.9)
-      expect(job.bytes.p2p).toBeGreaterThan(0)
-      expect(job.bytes.relay).toBe(0)
+      expect(await lastAccuracy(job)).toBeGreaterThanOrEqual(0.9)
+      expect(job.traffic.p2p).toBeGreaterThan(0)
+      expect(job.traffic.relay).toBe(0)
+      const tensors = job.traffic.tensors(job.comm.history.find((d) => d.workers === 3)!.paths)
+      expect(tensors.map((t) => `${t.name}:${t.path}`)).toEqual(['dense_1/kernel:sf', 'dense_1/bias:ps', 'dense_2/kernel:ps', 'dense_2/bias:ps'])
+      for (const t of tensors) expect(t.sent).toBeGreaterThan(0)
       expect(job.ssp.maxObservedStaleness).toBeLessThanOrEqual(staleness)
       for (const e of job.ledger.report()) expect(e).toMatchObject({ processed: job.info.shards.count, missing: [] })
       for (const t of tabs) {
         const s = await status(t.page)
         expect(s.bytes.p2pReceived).toBeGreaterThan(0)
+        expect(s.bytes.psReceived).toBeGreaterThan(0)
+        expect(s.aggregates).toBeGreaterThan(0)
         expect(s.bytes.relayReceived).toBe(0)
+        expect(s.paths['dense_1/kernel']).toBe('sf')
         expect(Object.values(s.peers)).toEqual(['p2p', 'p2p'])
         expect(await replicaDiff(job, t.page)).toBeLessThan(1e-3)
       }

@@ -1,0 +1,27 @@
+// A convolutional net on three tabs: conv and pool kernels in WGSL, conv kernels through the parameter server, the
+// dense layer's kernel as factors over WebRTC; every tab ends with the coordinator's model.
+import { expect, lastAccuracy, openTab, replicaDiff, startGrid, status, test, waitDone } from './helpers.ts'
+
+test('3 tabs train the cnn preset: every tab’s model equals the coordinator’s, and it learns', async ({ browser }) => {
+  const grid = await startGrid({ batch: 8, staleness: 1, minWorkers: 3, epochs: 1, shardSize: 100 }, { model: 'cnn', trainLimit: 1200 })
+  try {
+    const { job } = grid
+    const tabs = await Promise.all([0, 1, 2].map(() => openTab(browser, grid.url)))
+    await waitDone(job)
+    const paths = Object.fromEntries(job.plan.tensors.map((t) => [t.name, job.comm.history.find((d) => d.workers === 3)!.paths[t.index]]))
+    expect(paths).toMatchObject({ 'conv2d_1/kernel': 'ps', 'conv2d_1/bias': 'ps', 'conv2d_2/kernel': 'ps', 'dense_1/kernel': 'sf', 'dense_2/bias': 'ps' })
+    const initial = job.curve.points[0].testAccuracy
+    expect(await lastAccuracy(job)).toBeGreaterThan(initial + 0.3)
+    for (const t of tabs) {
+      const s = await status(t.page)
+      expect(s.phase).toBe('done')
+      expect(s.bytes.p2pReceived).toBeGreaterThan(0)
+      expect(s.bytes.psReceived).toBeGreaterThan(0)
+      expect(await replicaDiff(job, t.page)).toBeLessThan(1e-3)
+    }
+    expect([...job.enginesByWorker.values()]).toEqual(['webgpu', 'webgpu', 'webgpu'])
+    await Promise.all(tabs.map((t) => t.close()))
+  } finally {
+    await grid.close()
+  }
+})
