@@ -24,7 +24,11 @@ interface Unconfirmed {
   parts: Part[]
 }
 
-type Early = { kind: 'frame'; u: Incoming } | { kind: 'aggregate'; a: Aggregate } | { kind: 'left'; peer: string; last: number }
+type Early =
+  | { kind: 'frame'; u: Incoming }
+  | { kind: 'aggregate'; a: Aggregate }
+  | { kind: 'clock'; min: number }
+  | { kind: 'left'; peer: string; last: number }
 
 export class Inbox {
   /** Null until the snapshot is in: everything that arrives before waits in `early`. */
@@ -58,6 +62,7 @@ export class Inbox {
     for (const e of this.early.splice(0)) {
       if (e.kind === 'frame') this.frame(e.u)
       else if (e.kind === 'aggregate') this.aggregate(e.a)
+      else if (e.kind === 'clock') this.clock(e.min)
       else this.left(e.peer, e.last)
     }
   }
@@ -96,6 +101,18 @@ export class Inbox {
     if (ps.length) this.ownPs.set(clock, ps)
   }
 
+  /**
+   * The job's min clock moved to `min`: the server sent the aggregate of the clocks below it just before, or had
+   * nothing for them (no ps part in those clocks), so every aggregate below `min` is in.
+   */
+  clock(min: number): void {
+    if (!this.clocks) {
+      this.early.push({ kind: 'clock', min })
+      return
+    }
+    this.psUpTo = Math.max(this.psUpTo, min)
+  }
+
   /** The server's sum of every ps part of clocks [from, to): applied without this worker's own share. */
   aggregate(a: Aggregate): void {
     if (!this.clocks) {
@@ -103,7 +120,7 @@ export class Inbox {
       return
     }
     if (a.to <= this.psUpTo) return
-    if (a.from !== this.psUpTo) throw new TabgridError('ERR_BAD_SHAPE', `server aggregate of clocks [${a.from}, ${a.to}) after [.., ${this.psUpTo})`)
+    if (a.from !== this.psUpTo) throw new TabgridError('ERR_BAD_SHAPE', `server aggregate of clocks [${a.from}, ${a.to}) does not follow [.., ${this.psUpTo})`)
     const parts = readAggregate(a.parts, this.plan.tensors)
     for (const [clock, own] of this.ownPs) {
       if (clock >= a.to) continue

@@ -193,6 +193,7 @@ export class Session implements LoopHost {
       'clock',
       this.guard((v) => {
         if (v.min >= this.clockView.min) this.clockView = v
+        this.inbox.clock(v.min)
         this.inbox.confirm(v.last)
         this.status.minClock = this.clockView.min
         this.notify()

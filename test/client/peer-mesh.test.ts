@@ -2,12 +2,11 @@
 import { describe, expect, it } from 'vitest'
 import { PeerMesh } from '../../client/transport/peer-mesh.ts'
 import type { TabgridError } from '../../protocol/errors.ts'
-import type { UpdateFrame } from '../../protocol/frames.ts'
 import type { LinkState } from '../../protocol/messages.ts'
 import { FakeNet } from '../sim/fake-peer.ts'
 
 function pair(net: FakeNet, opts: { p2pB?: boolean; linkTimeoutMs?: number } = {}) {
-  const got: Record<string, Array<{ from: string; u: UpdateFrame }>> = { a: [], b: [] }
+  const got: Record<string, Array<{ from: string; frame: Uint8Array }>> = { a: [], b: [] }
   const bad: Record<string, TabgridError[]> = { a: [], b: [] }
   const links: Record<string, Array<[string, LinkState]>> = { a: [], b: [] }
   const meshes: Record<string, PeerMesh> = {}
@@ -18,7 +17,7 @@ function pair(net: FakeNet, opts: { p2pB?: boolean; linkTimeoutMs?: number } = {
       p2p: me === 'b' ? opts.p2pB !== false : true,
       signal: (to, data) => setTimeout(() => meshes[to].signal(me, data), 1),
       onLink: (peer, state) => links[me].push([peer, state]),
-      onUpdate: (from, u) => got[me].push({ from, u }),
+      onFrame: (from, frame) => got[me].push({ from, frame }),
       onBadFrame: (_from, err) => bad[me].push(err),
     })
   }
@@ -28,18 +27,18 @@ function pair(net: FakeNet, opts: { p2pB?: boolean; linkTimeoutMs?: number } = {
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe('PeerMesh', () => {
-  it('delivers updates in ≤16 KiB chunks, whole and in order', async () => {
+  it('delivers frames in ≤16 KiB chunks, whole and in order', async () => {
     const net = new FakeNet({ seed: 2, latencyMs: [0, 3] })
     const { meshes, got, links } = pair(net)
     expect(await meshes.b.connect('a')).toBe('p2p')
     expect(links.a).toEqual([['b', 'p2p']])
-    const payload = new Uint8Array(new Float32Array(20_000).map((_, i) => i).buffer)
-    for (let c = 0; c < 3; c++) expect(meshes.b.broadcast({ clock: c, prev: c - 1, form: 'dense', rows: 1, payload })).toEqual(['a'])
+    const frame = (c: number) => new Uint8Array(new Float32Array(20_000).map((_, i) => i + c).buffer)
+    for (let c = 0; c < 3; c++) expect(meshes.b.broadcast(frame(c))).toEqual(['a'])
     await meshes.b.flush()
     await wait(50)
-    expect(got.a.map((m) => m.u.clock)).toEqual([0, 1, 2])
+    expect(got.a.map((m) => new Float32Array(m.frame.slice().buffer)[0])).toEqual([0, 1, 2])
     expect(got.a[2].from).toBe('b')
-    expect(new Float32Array(got.a[2].u.payload.slice().buffer)[19_999]).toBe(19_999)
+    expect(new Float32Array(got.a[2].frame.slice().buffer)[19_999]).toBe(19_999 + 2)
     expect(net.delivered).toBe(15) // 80 KiB message → 5 chunks each
   })
 
@@ -51,7 +50,7 @@ describe('PeerMesh', () => {
     const raw = (meshes.b as unknown as { links: Map<string, { peer: { send(c: Uint8Array): void } }> }).links.get('a')!.peer
     raw.send(new Uint8Array([1, 2, 3]))
     raw.send(new Uint8Array(64).fill(255))
-    meshes.b.broadcast({ clock: 0, prev: -1, form: 'factors', rows: 1, payload: new Uint8Array(8) })
+    meshes.b.broadcast(new Uint8Array(24))
     await meshes.b.flush()
     await wait(30)
     expect(bad.a.map((e) => e.code)).toEqual(['ERR_PEER_FRAME', 'ERR_PEER_FRAME'])
@@ -63,7 +62,7 @@ describe('PeerMesh', () => {
     const { meshes, links } = pair(net, { linkTimeoutMs: 100 })
     expect(await meshes.b.connect('a')).toBe('relay')
     expect(links.b).toEqual([['a', 'relay']])
-    expect(meshes.b.broadcast({ clock: 0, prev: -1, form: 'factors', rows: 1, payload: new Uint8Array(8) })).toEqual([])
+    expect(meshes.b.broadcast(new Uint8Array(24))).toEqual([])
     const off = pair(new FakeNet({ seed: 5, latencyMs: [0, 1] }), { p2pB: false, linkTimeoutMs: 100 })
     off.meshes.a.expect('b')
     expect(await off.meshes.b.connect('a')).toBe('relay')

@@ -1,0 +1,102 @@
+// The worker's inbox: aggregates applied without the worker's own share, empty clock ranges, events before the
+// snapshot, duplicates, and undoing a departed peer's unconfirmed factors.
+import { describe, expect, it } from 'vitest'
+import { createCpuEngine } from '../../client/gpu/cpu-engine.ts'
+import { Inbox } from '../../client/train/inbox.ts'
+import { initialStatus } from '../../client/train/status.ts'
+import { initParams, maxAbsDiff } from '../../model/params.ts'
+import { planModel } from '../../model/plan.ts'
+import { applyParts, type Part } from '../../model/update.ts'
+import { encodeFrame, encodeParts } from '../../protocol/frames.ts'
+import type { Snapshot } from '../../protocol/messages.ts'
+import { mulberry32 } from '../helpers/random.ts'
+import { randomParts, tinyDataset, tinyModel } from '../helpers/tiny-data.ts'
+
+const data = tinyDataset()
+const plan = planModel(tinyModel(), data)
+const paths = ['sf', 'ps', 'ps', 'ps'] as const
+const rand = mulberry32(11)
+
+function setup(psFrom = 0) {
+  const engine = createCpuEngine(plan)
+  const model = initParams(plan)
+  engine.setModel(model)
+  const status = initialStatus()
+  const inbox = new Inbox(plan, 4, 'me', engine, status, () => {})
+  const snap: Snapshot = { clock: psFrom, model: new Uint8Array(0), vc: {}, pending: [], view: { min: psFrom, last: {} }, psFrom }
+  return { engine, model, status, inbox, snap }
+}
+
+const ps = (p: Part[]) => p.filter((q) => q.path === 'ps')
+const sf = (p: Part[]) => p.filter((q) => q.path === 'sf')
+function sum(a: Part[], b: Part[]): Part[] {
+  return a.map((p, i) => ({ ...p, floats: p.floats.map((v, k) => v + b[i].floats[k]) }))
+}
+
+describe('Inbox', () => {
+  it('applies an aggregate less this worker’s own share, once', async () => {
+    const { engine, model, inbox, snap } = setup()
+    inbox.start(snap)
+    const mine = randomParts(plan, [...paths], 4, rand)
+    const theirs = randomParts(plan, [...paths], 4, rand)
+    engine.apply(mine, 4) // what the step did
+    inbox.own(0, ps(mine))
+    inbox.aggregate({ from: 0, to: 1, parts: encodeParts(sum(ps(mine), ps(theirs))) })
+    const want = model.slice()
+    applyParts(want, plan.tensors, mine, 4)
+    applyParts(want, plan.tensors, ps(theirs), 4)
+    expect(maxAbsDiff(await engine.readModel(), want)).toBeLessThan(1e-6)
+    expect(inbox.psUpTo).toBe(1)
+  })
+
+  it('a clock range with no ps parts sends no aggregate: the clock event moves on without it; a real gap fails', () => {
+    const { inbox, snap } = setup()
+    inbox.start(snap)
+    const agg = (from: number, to: number) => ({ from, to, parts: encodeParts(ps(randomParts(plan, [...paths], 4, rand))) })
+    inbox.aggregate(agg(0, 1))
+    inbox.clock(1)
+    inbox.clock(2) // [1, 2) had nothing
+    inbox.aggregate(agg(2, 3))
+    expect(inbox.psUpTo).toBe(3)
+    inbox.aggregate(agg(2, 3)) // a duplicate is ignored
+    expect(() => inbox.aggregate(agg(5, 6))).toThrow(/ERR_BAD_SHAPE: server aggregate of clocks \[5, 6\) does not follow \[.., 3\)/)
+  })
+
+  it('keeps what arrives before the snapshot and applies it in order after', async () => {
+    const { engine, model, inbox, snap } = setup(4)
+    const a = ps(randomParts(plan, [...paths], 4, rand))
+    const b = ps(randomParts(plan, [...paths], 4, rand))
+    const peer = sf(randomParts(plan, [...paths], 4, rand))
+    inbox.aggregate({ from: 4, to: 5, parts: encodeParts(a) })
+    inbox.clock(5)
+    inbox.clock(6) // nothing for [5, 6)
+    inbox.aggregate({ from: 6, to: 7, parts: encodeParts(b) })
+    inbox.frame({ from: 'p', frame: encodeFrame({ clock: 0, prev: -1, rows: 4, parts: peer }), via: 'relay' })
+    inbox.start(snap)
+    const want = model.slice()
+    for (const p of [a, b]) applyParts(want, plan.tensors, p, 0)
+    applyParts(want, plan.tensors, peer, 4)
+    expect(maxAbsDiff(await engine.readModel(), want)).toBeLessThan(1e-6)
+    expect(inbox.psUpTo).toBe(7)
+  })
+
+  it('drops duplicates and malformed frames with counts; undoes a departed peer’s factors the coordinator never got', async () => {
+    const { engine, model, status, inbox, snap } = setup()
+    inbox.start(snap)
+    const f0 = sf(randomParts(plan, [...paths], 4, rand))
+    const f1 = sf(randomParts(plan, [...paths], 4, rand))
+    const frame0 = encodeFrame({ clock: 0, prev: -1, rows: 4, parts: f0 })
+    inbox.frame({ from: 'p', frame: frame0, via: 'p2p' })
+    inbox.frame({ from: 'p', frame: frame0, via: 'relay' })
+    inbox.frame({ from: 'p', frame: encodeFrame({ clock: 1, prev: 0, rows: 4, parts: f1 }), via: 'p2p' })
+    inbox.frame({ from: 'p', frame: new Uint8Array(5), via: 'p2p' })
+    expect(status.duplicates).toBe(1)
+    expect(status.rejectedFrames).toBe(1)
+    inbox.confirm({ p: 0 }) // the coordinator holds clock 0
+    expect(inbox.left('p', 0)).toBe(1)
+    expect(status.reverted).toBe(1)
+    const want = model.slice()
+    applyParts(want, plan.tensors, f0, 4)
+    expect(maxAbsDiff(await engine.readModel(), want)).toBeLessThan(1e-6)
+  })
+})
