@@ -1,8 +1,8 @@
-// reduce_stats.wgsl against model/mlr.ts reduceStats, for n below, at and far above the workgroup size.
+// reduce_stats.wgsl against model/loss.ts reduceStats, for n below, at and far above the workgroup size.
 import { describe, expect, it } from 'vitest'
 import { Recorder } from '../../client/gpu/recorder.ts'
 import { ReduceStatsKernel } from '../../client/gpu/reduce-stats-kernel.ts'
-import { reduceStats } from '../../model/mlr.ts'
+import { reduceStats } from '../../model/loss.ts'
 import { testDevice, withErrorScope } from './device.ts'
 import { download, expectClose, randomFloats, rng, storage, upload } from './util.ts'
 

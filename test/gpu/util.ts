@@ -1,6 +1,8 @@
 // Test helpers for the GPU suite: seeded random data, tfjs-style closeness, buffer upload and readback.
 import { expect } from 'vitest'
-import { mulberry32 } from '../../coordinator/data/random.ts'
+import { Recorder } from '../../client/gpu/recorder.ts'
+import { mulberry32 } from '../../model/random.ts'
+import { withErrorScope } from './device.ts'
 
 /** A seeded generator, so failures reproduce. */
 export const rng = mulberry32
@@ -58,10 +60,20 @@ export async function download(device: GPUDevice, buf: GPUBuffer, floats: number
   return out
 }
 
-/** W then b, the GPU model layout. */
-export function packModel(W: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(W.length + b.length)
-  out.set(W)
-  out.set(b, W.length)
-  return out
+/** Records with `fn` into one Recorder, submits it, and fails on any validation or out-of-memory error. */
+export async function record(device: GPUDevice, fn: (r: Recorder) => void): Promise<void> {
+  await withErrorScope(device, () => {
+    const r = new Recorder(device, 'test')
+    fn(r)
+    r.submit()
+  })
+}
+
+/** A u32 storage buffer holding `n` zeros. */
+export function storageU32(device: GPUDevice, label: string, n: number): GPUBuffer {
+  return upload(device, label, new Uint32Array(n))
+}
+
+export async function downloadU32(device: GPUDevice, buf: GPUBuffer, n: number): Promise<Uint32Array> {
+  return new Uint32Array((await download(device, buf, n)).buffer)
 }

@@ -1,12 +1,12 @@
 // Model descriptions: presets, Keras/TF.js JSON, seeded initialisation, and errors that name the layer.
 import { describe, expect, it } from 'vitest'
 import { initParams } from '../../model/params.ts'
-import { planModel } from '../../model/plan.ts'
+import { planModel, type InputInfo } from '../../model/plan.ts'
 import { ModelSpecError, parseModelSpec, presetSpec } from '../../model/spec.ts'
 
 const mnist = { features: 784, classes: 10, imageShape: [28, 28] as [number, number] }
 
-function planOf(spec: unknown, input = mnist) {
+function planOf(spec: unknown, input: InputInfo = mnist) {
   return planModel(parseModelSpec(spec), input)
 }
 
