@@ -6,6 +6,12 @@ export function checkLength(what: string, a: ArrayLike<number>, need: number): v
   if (a.length < need) throw new RangeError(`${what} has ${a.length} values, needs ${need}`)
 }
 
+/** n labels, each a class of the model. */
+export function checkLabels(y: Uint8Array, n: number, classes: number): void {
+  checkLength('labels', y, n)
+  for (let i = 0; i < n; i++) if (y[i] >= classes) throw new RangeError(`label ${y[i]} at row ${i} is not one of the ${classes} classes`)
+}
+
 export function checkRows(row0: number, rows: number, n: number): void {
   if (!Number.isInteger(row0) || !Number.isInteger(rows) || row0 < 0 || rows < 1 || row0 + rows > n) {
     throw new RangeError(`rows [${row0}, ${row0 + rows}) are not inside the loaded shard of ${n}`)

@@ -2,7 +2,7 @@
 import { evaluateSums, trainStep } from '../../model/network.ts'
 import type { ModelPlan } from '../../model/plan.ts'
 import { applyParts, type Part, type Path } from '../../model/update.ts'
-import { checkLength, checkParts, checkRows } from './checks.ts'
+import { checkLabels, checkLength, checkParts, checkRows } from './checks.ts'
 import type { Engine, StepOutput } from './engine.ts'
 
 class CpuEngine implements Engine {
@@ -25,10 +25,10 @@ class CpuEngine implements Engine {
     return this.params.slice()
   }
 
-  /** Copies the rows, like the GPU upload, so the caller may reuse its arrays. */
+  /** Copies the rows. */
   loadShard(x: Float32Array, y: Uint8Array, n: number): void {
     checkLength('shard features', x, n * this.plan.inputSize)
-    checkLength('shard labels', y, n)
+    checkLabels(y, n, this.plan.classes)
     this.x = x.slice(0, n * this.plan.inputSize)
     this.y = y.slice(0, n)
     this.n = n
@@ -48,7 +48,7 @@ class CpuEngine implements Engine {
 
   async evaluate(x: Float32Array, y: Uint8Array, n: number): Promise<{ loss: number; correct: number }> {
     checkLength('features', x, n * this.plan.inputSize)
-    checkLength('labels', y, n)
+    checkLabels(y, n, this.plan.classes)
     return evaluateSums(this.plan, this.params, x, y, n)
   }
 

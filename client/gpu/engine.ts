@@ -20,7 +20,10 @@ export interface Engine {
   /** The whole arena (plan.size floats). */
   setModel(arena: Float32Array): void
   readModel(): Promise<Float32Array>
-  /** Features n × plan.inputSize, labels n. */
+  /**
+   * Features n × plan.inputSize, labels n (each < plan.classes). The WebGPU engine keeps a reference to `x` (the
+   * first dense layer's factor V is read from it, not back from the GPU): do not change the array while it is loaded.
+   */
   loadShard(x: Float32Array, y: Uint8Array, n: number): void
   /**
    * One SGD step on rows [row0, row0+rows) of the loaded shard: forward, softmax cross-entropy scaled by `scale`

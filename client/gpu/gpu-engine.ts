@@ -1,167 +1,154 @@
-// The WebGPU engine: model, shard and scratch buffers on the GPU; one submit and one readback per step.
-import type { MlrDims, MlrParams } from '../../model/mlr.ts'
-import { GrowableBuffer, ReadbackPool } from './buffers.ts'
-import { checkDims, checkLength, checkRows } from './checks.ts'
-import { DenseUpdateKernel } from './dense-update-kernel.ts'
-import type { Engine, StepResult } from './engine.ts'
-import { ForwardKernel } from './forward-kernel.ts'
-import { RankUpdateKernel } from './rank-update-kernel.ts'
+// The WebGPU engine over any planned model: the arena, shard and per-layer buffers on the GPU; a step is one submit
+// and one readback of exactly what is sent; peers' parts are applied in call order.
+import type { ModelPlan } from '../../model/plan.ts'
+import type { Part, Path } from '../../model/update.ts'
+import { Activations } from './activations.ts'
+import { bufferLimit, checkFits, GrowableBuffer, ReadbackPool } from './buffers.ts'
+import { checkLabels, checkLength, checkParts, checkRows } from './checks.ts'
+import type { Engine, StepOutput } from './engine.ts'
+import type { View } from './kernel.ts'
+import { Kernels } from './kernels.ts'
+import { layerProgram } from './layers/index.ts'
+import type { LayerContext, LayerProgram, PartSource } from './layers/types.ts'
 import { Recorder } from './recorder.ts'
-import { ReduceStatsKernel } from './reduce-stats-kernel.ts'
-import { SoftmaxGradKernel } from './softmax-grad-kernel.ts'
+import { StepReadback } from './step-readback.ts'
 
-/** Rows of an evaluate() set uploaded and run per submit. */
+/** Rows of an evaluate() set uploaded and run per submit, at most; fewer when a block's largest buffer would pass
+ * EVAL_BUFFER_BYTES, so evaluating does not grow a tab's buffers far past what training needs. */
 const EVAL_BLOCK = 4096
+const EVAL_BUFFER_BYTES = 32 << 20
 
-/** Use createGpuEngine() from engine.ts. GPU layout of a model: W (K×J) then b (K), like a dense update frame. */
-export class GpuEngine implements Engine {
+class GpuEngine implements Engine {
   readonly kind = 'webgpu' as const
-  private readonly size: number
+  private readonly kernels: Kernels
   private readonly model: GPUBuffer
-  /** A dense update: built by a dense step, or uploaded by applyDense. */
-  private readonly delta: GPUBuffer
-  private readonly buf: Record<
-    'shardX' | 'shardY' | 'evalX' | 'evalY' | 'logits' | 'U' | 'loss' | 'correct' | 'peerU' | 'peerV' | 'stats',
-    GrowableBuffer
-  >
+  private readonly grads: GPUBuffer
+  private readonly programs: LayerProgram[]
+  private readonly acts: Activations
+  /** needDx[l]: an earlier layer has parameters, so layer l's input gradient is wanted. */
+  private readonly needDx: boolean[]
+  /** Floats per sample of the largest per-batch buffer (an activation, a patch matrix). */
+  private readonly perRow: number
+  /** The most rows one submit can hold within the device's binding size. */
+  private readonly maxRows: number
+  private readonly buf: Record<'shardX' | 'shardY' | 'evalX' | 'evalY' | 'loss' | 'correct' | 'stats' | 'upload', GrowableBuffer>
   private readonly readback: ReadbackPool
-  private readonly forward: ForwardKernel
-  private readonly softmax: SoftmaxGradKernel
-  private readonly rank: RankUpdateKernel
-  private readonly denseUpdate: DenseUpdateKernel
-  private readonly reduce: ReduceStatsKernel
+  /** The shard as the host passed it: V of a first dense layer is read from here, not back from the GPU. */
+  private hostX: Float32Array<ArrayBufferLike> = new Float32Array(0)
   private n = 0
 
   constructor(
     private readonly device: GPUDevice,
-    readonly dims: MlrDims,
+    readonly plan: ModelPlan,
   ) {
-    checkDims(dims)
-    const { STORAGE, COPY_SRC, COPY_DST } = GPUBufferUsage
-    this.size = dims.K * dims.J + dims.K
-    const params = (label: string) =>
-      device.createBuffer({ label, size: this.size * 4, usage: STORAGE | COPY_SRC | COPY_DST })
-    this.model = params('model')
-    this.delta = params('delta')
+    const { STORAGE, COPY_SRC, COPY_DST } = GPUBufferUsage // not at module level: Node installs the globals later
+    const arenaBytes = Math.max(16, plan.size * 4)
+    checkFits(device, `the model's ${plan.size} parameters`, arenaBytes)
+    this.model = device.createBuffer({ label: 'model', size: arenaBytes, usage: STORAGE | COPY_SRC | COPY_DST })
+    this.grads = device.createBuffer({ label: 'model.grads', size: arenaBytes, usage: STORAGE | COPY_SRC })
+    this.kernels = new Kernels(device)
+    const ctx: LayerContext = { device, kernels: this.kernels, tensors: plan.tensors, model: this.model, grads: this.grads }
+    this.programs = plan.layers.map((l) => layerProgram(ctx, l))
+    this.acts = new Activations(device, this.programs, plan.inputSize)
+    this.needDx = plan.layers.map((_, l) => plan.layers.slice(0, l).some((e) => e.tensors.length > 0))
+    this.perRow = Math.max(this.acts.maxWidth, ...this.programs.map((p) => p.floatsPerRow))
+    this.maxRows = Math.floor(bufferLimit(device, STORAGE) / (this.perRow * 4))
+    if (this.maxRows < 1) throw new RangeError(`one sample of ${plan.name} needs ${this.perRow * 4} bytes in one buffer; this GPU binds at most ${bufferLimit(device, STORAGE)}`)
     const grow = (label: string, usage: GPUBufferUsageFlags) => new GrowableBuffer(device, label, usage)
     this.buf = {
       shardX: grow('shard.x', STORAGE | COPY_DST),
       shardY: grow('shard.labels', STORAGE | COPY_DST),
       evalX: grow('eval.x', STORAGE | COPY_DST),
       evalY: grow('eval.labels', STORAGE | COPY_DST),
-      logits: grow('batch.logits', STORAGE),
-      U: grow('batch.U', STORAGE | COPY_SRC),
       loss: grow('batch.loss', STORAGE),
       correct: grow('batch.correct', STORAGE),
-      peerU: grow('peer.U', STORAGE | COPY_DST),
-      peerV: grow('peer.V', STORAGE | COPY_DST),
-      stats: grow('stats', STORAGE | COPY_SRC),
+      stats: grow('batch.stats', STORAGE | COPY_SRC),
+      upload: grow('apply.parts', STORAGE | COPY_DST),
     }
     this.readback = new ReadbackPool(device)
-    this.forward = new ForwardKernel(device)
-    this.softmax = new SoftmaxGradKernel(device)
-    this.rank = new RankUpdateKernel(device)
-    this.denseUpdate = new DenseUpdateKernel(device)
-    this.reduce = new ReduceStatsKernel(device)
   }
 
-  setModel(p: MlrParams): void {
-    const { K, J } = this.dims
-    checkLength('W', p.W, K * J)
-    checkLength('b', p.b, K)
-    this.device.queue.writeBuffer(this.model, 0, p.W, 0, K * J)
-    this.device.queue.writeBuffer(this.model, K * J * 4, p.b, 0, K)
+  setModel(arena: Float32Array): void {
+    checkLength('model', arena, this.plan.size)
+    this.device.queue.writeBuffer(this.model, 0, arena, 0, this.plan.size)
   }
 
-  async readModel(): Promise<MlrParams> {
-    const { K, J } = this.dims
-    const staging = this.readback.acquire(this.size * 4)
+  async readModel(): Promise<Float32Array> {
+    const staging = this.readback.acquire(this.plan.size * 4)
     const r = new Recorder(this.device, 'readModel')
-    r.copy(this.model, 0, staging, 0, this.size * 4)
+    r.copy(this.model, 0, staging, 0, this.plan.size * 4)
     r.submit()
-    const out = await this.readback.read(staging, this.size)
-    return { W: out.slice(0, K * J), b: out.slice(K * J) }
+    return this.readback.read(staging, this.plan.size)
   }
 
+  /** Keeps a reference to `x` (V of a first dense layer comes from it): do not change it while the shard is loaded. */
   loadShard(x: Float32Array, y: Uint8Array, n: number): void {
-    const { J } = this.dims
+    const J = this.plan.inputSize
     checkLength('shard features', x, n * J)
-    checkLength('shard labels', y, n)
-    const limit = this.device.limits.maxStorageBufferBindingSize
-    if (n * J * 4 > limit) throw new RangeError(`a shard of ${n}×${J} floats exceeds the GPU's ${limit}-byte binding`)
+    checkLabels(y, n, this.plan.classes)
     this.device.queue.writeBuffer(this.buf.shardX.ensure(n * J * 4), 0, x, 0, n * J)
     this.device.queue.writeBuffer(this.buf.shardY.ensure(n * 4), 0, labelsU32(y, 0, n))
+    this.hostX = x
     this.n = n
   }
 
-  async step(row0: number, rows: number, scale: number, mode: 'factors' | 'dense'): Promise<StepResult> {
+  async step(row0: number, rows: number, scale: number, paths: readonly Path[]): Promise<StepOutput> {
     checkRows(row0, rows, this.n)
-    const { K, J } = this.dims
-    const x = this.buf.shardX.ensure(this.n * J * 4)
-    const s = this.scratch(rows)
-    const dense = mode === 'dense'
-    const r = new Recorder(this.device, `step.${mode}`)
-    this.forward.record(r, { x, model: this.model, logits: s.logits }, { row0, rows, K, J })
-    this.softmax.record(r, { ...s, labels: this.buf.shardY.ensure(this.n * 4) }, { row0, rows, K, scale })
-    this.reduce.record(r, { ...s, out: s.stats }, { n: rows, slot: 0 })
-    if (dense) {
-      r.clear(this.delta)
-      this.rank.record(r, { U: s.U, V: x, model: this.delta }, { K, J, rows, v0: row0 })
-      this.denseUpdate.record(r, { delta: this.delta, model: this.model }, this.size)
-    } else {
-      this.rank.record(r, { U: s.U, V: x, model: this.model }, { K, J, rows, v0: row0 })
+    this.checkBatch(rows)
+    const J = this.plan.inputSize
+    const shard = this.buf.shardX.ensure(this.n * J * 4)
+    const r = new Recorder(this.device, 'step')
+    const { xs, ys } = this.forward(r, { buffer: shard, offset: row0 * J }, rows)
+    const stats = this.loss(r, ys[ys.length - 1], this.buf.shardY.ensure(this.n * 4), row0, rows, scale, 0)
+    const sources: PartSource[] = []
+    for (let l = this.programs.length - 1; l >= 0; l--) {
+      const p = this.programs[l]
+      if (p.passThrough) continue
+      const dx = this.needDx[l] ? this.acts.grad(this.acts.inSlot[l], rows) : undefined
+      sources.push(...p.backward(r, { x: xs[l], y: ys[l], dy: this.acts.grad(this.acts.outSlot[l], rows), dx, rows, paths }))
     }
-    // One staging buffer: [loss, correct | U (rows×K) | dW (K×J), db (K)].
-    const uAt = 2
-    const dAt = uAt + rows * K
-    const floats = dAt + (dense ? this.size : 0)
-    const staging = this.readback.acquire(floats * 4)
-    r.copy(s.stats, 0, staging, 0, 8)
-    r.copy(s.U, 0, staging, uAt * 4, rows * K * 4)
-    if (dense) r.copy(this.delta, 0, staging, dAt * 4, this.size * 4)
+    const out = new StepReadback(this.plan, sources, rows, { grads: this.grads, shard, hostRows: this.hostX.subarray(row0 * J, (row0 + rows) * J) })
+    const staging = this.readback.acquire(out.floats * 4)
+    out.record(r, stats, staging)
     r.submit()
-    const out = await this.readback.read(staging, floats)
-    const result: StepResult = { U: out.slice(uAt, dAt), loss: out[0], correct: out[1] }
-    if (dense) result.dense = { W: out.slice(dAt, dAt + K * J), b: out.slice(dAt + K * J, floats) }
-    return result
+    return out.result(await this.readback.read(staging, out.floats))
   }
 
-  applyFactors(U: Float32Array, V: Float32Array, rows: number): void {
-    const { K, J } = this.dims
-    if (rows === 0) return
-    checkLength('U', U, rows * K)
-    checkLength('V', V, rows * J)
-    const u = this.buf.peerU.ensure(rows * K * 4)
-    const v = this.buf.peerV.ensure(rows * J * 4)
-    this.device.queue.writeBuffer(u, 0, U, 0, rows * K)
-    this.device.queue.writeBuffer(v, 0, V, 0, rows * J)
-    const r = new Recorder(this.device, 'applyFactors')
-    this.rank.record(r, { U: u, V: v, model: this.model }, { K, J, rows, v0: 0 })
-    r.submit()
-  }
-
-  applyDense(dW: Float32Array, db: Float32Array): void {
-    const { K, J } = this.dims
-    checkLength('dW', dW, K * J)
-    checkLength('db', db, K)
-    this.device.queue.writeBuffer(this.delta, 0, dW, 0, K * J)
-    this.device.queue.writeBuffer(this.delta, K * J * 4, db, 0, K)
-    const r = new Recorder(this.device, 'applyDense')
-    this.denseUpdate.record(r, { delta: this.delta, model: this.model }, this.size)
+  apply(parts: readonly Part[], rows: number): void {
+    checkParts(this.plan, parts, rows)
+    if (parts.length === 0) return
+    const total = parts.reduce((s, p) => s + p.floats.length, 0)
+    const all = new Float32Array(total)
+    const upload = this.buf.upload.ensure(total * 4)
+    const r = new Recorder(this.device, 'apply')
+    const k = this.kernels
+    let at = 0
+    for (const p of parts) {
+      const t = this.plan.tensors[p.tensor]
+      all.set(p.floats, at)
+      const W = { buffer: this.model, offset: t.offset }
+      if (p.form === 'factors') {
+        const U = { buffer: upload, offset: at }
+        const V = { buffer: upload, offset: at + rows * t.rows }
+        k.matmul.record(r, U, V, W, { M: t.rows, N: t.cols, Kd: rows, transA: true, beta: 1 })
+      } else {
+        k.add.record(r, W, { buffer: upload, offset: at }, t.size)
+      }
+      at += p.floats.length
+    }
+    if (total > 0) this.device.queue.writeBuffer(upload, 0, all)
     r.submit()
   }
 
   async evaluate(x: Float32Array, y: Uint8Array, n: number): Promise<{ loss: number; correct: number }> {
-    const { K, J } = this.dims
+    const J = this.plan.inputSize
     checkLength('features', x, n * J)
-    checkLength('labels', y, n)
+    checkLabels(y, n, this.plan.classes)
     if (n === 0) return { loss: 0, correct: 0 }
-    const fit = Math.floor(this.device.limits.maxStorageBufferBindingSize / (J * 4))
-    const block = Math.max(1, Math.min(n, EVAL_BLOCK, fit))
+    const block = Math.max(1, Math.min(n, EVAL_BLOCK, this.maxRows, Math.floor(EVAL_BUFFER_BYTES / (this.perRow * 4))))
     const blocks = Math.ceil(n / block)
     const X = this.buf.evalX.ensure(block * J * 4)
     const Y = this.buf.evalY.ensure(block * 4)
-    const s = this.scratch(block, blocks)
     const staging = this.readback.acquire(blocks * 8)
     for (let c = 0; c < blocks; c++) {
       const row0 = c * block
@@ -169,10 +156,9 @@ export class GpuEngine implements Engine {
       this.device.queue.writeBuffer(X, 0, x, row0 * J, rows * J)
       this.device.queue.writeBuffer(Y, 0, labelsU32(y, row0, rows))
       const r = new Recorder(this.device, 'evaluate')
-      this.forward.record(r, { x: X, model: this.model, logits: s.logits }, { row0: 0, rows, K, J })
-      this.softmax.record(r, { ...s, labels: Y }, { row0: 0, rows, K, scale: 0 })
-      this.reduce.record(r, { ...s, out: s.stats }, { n: rows, slot: c })
-      if (c === blocks - 1) r.copy(s.stats, 0, staging, 0, blocks * 8)
+      const { ys } = this.forward(r, { buffer: X, offset: 0 }, rows)
+      const stats = this.loss(r, ys[ys.length - 1], Y, 0, rows, 0, c, blocks)
+      if (c === blocks - 1) r.copy(stats, 0, staging, 0, blocks * 8)
       r.submit()
     }
     const out = await this.readback.read(staging, blocks * 2)
@@ -187,22 +173,45 @@ export class GpuEngine implements Engine {
 
   destroy(): void {
     this.model.destroy()
-    this.delta.destroy()
+    this.grads.destroy()
     for (const b of Object.values(this.buf)) b.destroy()
+    for (const p of this.programs) p.destroy()
+    this.acts.destroy()
+    this.kernels.destroy()
     this.readback.destroy()
+    this.hostX = new Float32Array(0)
     this.n = 0
   }
 
-  /** Per-batch buffers for `rows` samples, and `slots` pairs of stats. */
-  private scratch(rows: number, slots = 1) {
-    const { K } = this.dims
-    return {
-      logits: this.buf.logits.ensure(rows * K * 4),
-      U: this.buf.U.ensure(rows * K * 4),
-      loss: this.buf.loss.ensure(rows * 4),
-      correct: this.buf.correct.ensure(rows * 4),
-      stats: this.buf.stats.ensure(slots * 8),
+  private checkBatch(rows: number): void {
+    if (rows > this.maxRows) throw new RangeError(`a batch of ${rows} rows does not fit this GPU's storage binding size; ${this.plan.name} takes at most ${this.maxRows}`)
+  }
+
+  /** Records every layer's forward pass from `input`; xs[l] and ys[l] are layer l's input and output. */
+  private forward(r: Recorder, input: View, rows: number): { xs: View[]; ys: View[] } {
+    const xs: View[] = []
+    const ys: View[] = []
+    let x = input
+    for (const [l, p] of this.programs.entries()) {
+      const y = p.passThrough ? x : this.acts.act(this.acts.outSlot[l], rows)
+      p.forward(r, { x, y, rows })
+      xs.push(x)
+      ys.push(y)
+      x = y
     }
+    return { xs, ys }
+  }
+
+  /** Records softmax cross-entropy at the logits (gradient into the last slot's dy) and its sums into stats[slot]. */
+  private loss(r: Recorder, logits: View, labels: GPUBuffer, row0: number, rows: number, scale: number, slot: number, slots = 1): GPUBuffer {
+    const last = this.programs.length - 1
+    const loss = this.buf.loss.ensure(rows * 4)
+    const correct = this.buf.correct.ensure(rows * 4)
+    const stats = this.buf.stats.ensure(slots * 8)
+    const dLogits = this.acts.grad(this.acts.outSlot[last], rows)
+    this.kernels.softmaxCe.record(r, { logits, labels, dLogits, loss, correct }, { row0, rows, K: this.plan.classes, scale })
+    this.kernels.reduceStats.record(r, { loss, correct, out: stats }, { n: rows, slot })
+    return stats
   }
 }
 
@@ -210,4 +219,16 @@ function labelsU32(y: Uint8Array, start: number, count: number): Uint32Array {
   const out = new Uint32Array(count)
   for (let i = 0; i < count; i++) out[i] = y[start + i]
   return out
+}
+
+/**
+ * The WebGPU engine for a planned model on an injected device (never `navigator.gpu` here). Throws a RangeError when
+ * the model cannot fit the device's limits.
+ *
+ * @example
+ * const { device } = await openDevice(navigator.gpu, (why) => worker.leave(why))
+ * const engine = createGpuEngine(device, planModel(presetSpec('cnn', 10), { features: 784, classes: 10, imageShape: [28, 28] }))
+ */
+export function createGpuEngine(device: GPUDevice, plan: ModelPlan): Engine {
+  return new GpuEngine(device, plan)
 }

@@ -1,73 +1,93 @@
-// One submit's worth of GPU work: dispatches in a shared compute pass, copies, clears, per-dispatch uniforms.
+// One submit's worth of GPU work: dispatches, copies and clears in order, every dispatch's uniforms in ONE buffer.
+
+type Op =
+  | { kind: 'dispatch'; pipeline: GPUComputePipeline; slot: number; bytes: number; buffers: GPUBuffer[]; groups: [number, number, number] }
+  | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number }
+  | { kind: 'clear'; buf: GPUBuffer; offset: number; size?: number }
 
 /**
- * Records kernels into one command encoder; each dispatch gets its own small uniform buffer (so one kernel can run
- * twice in a submit with different parameters), destroyed once the submit is queued.
+ * Records kernels for one queue submit. Each dispatch's uniform block goes into its own 256-byte-aligned slot of a
+ * single uniform buffer, bound with an offset, so one kernel can run many times in a submit with different
+ * parameters; the buffer is written and the commands encoded at submit().
  *
  * @example
  * const r = new Recorder(device, 'step')
- * r.dispatch(pipeline, r.uniform('p', words), [x, out], [4, 1])
+ * r.dispatch(pipeline, params({ n: 64 }), [x, out], [4, 1])
  * r.copy(out, 0, staging, 0, 64)
  * r.submit()
  */
 export class Recorder {
-  private readonly encoder: GPUCommandEncoder
-  private pass: GPUComputePassEncoder | null = null
-  private readonly temps: GPUBuffer[] = []
+  private readonly ops: Op[] = []
+  private readonly blocks: ArrayBuffer[] = []
+  private readonly align: number
 
   constructor(
     private readonly device: GPUDevice,
     private readonly label: string,
   ) {
-    this.encoder = device.createCommandEncoder({ label: `${label}.encoder` })
+    this.align = Math.max(256, device.limits.minUniformBufferOffsetAlignment)
   }
 
-  /** A uniform buffer holding `data`, alive until submit(). */
-  uniform(label: string, data: ArrayBuffer): GPUBuffer {
-    const buf = this.device.createBuffer({
-      label: `${this.label}.${label}.params`,
-      size: data.byteLength,
-      usage: GPUBufferUsage.UNIFORM,
-      mappedAtCreation: true,
-    })
-    new Uint8Array(buf.getMappedRange()).set(new Uint8Array(data))
-    buf.unmap()
-    this.temps.push(buf)
-    return buf
-  }
-
-  /** Dispatches `pipeline` with buffers bound at @binding(0), (1), … of @group(0). */
-  dispatch(pipeline: GPUComputePipeline, buffers: GPUBuffer[], [x, y]: [number, number]): void {
-    if (x === 0 || y === 0) return
-    const bindGroup = this.device.createBindGroup({
-      label: `${this.label}.${pipeline.label}.bindings`,
-      layout: pipeline.getBindGroupLayout(0),
-      entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
-    })
-    this.pass ??= this.encoder.beginComputePass({ label: `${this.label}.pass` })
-    this.pass.setPipeline(pipeline)
-    this.pass.setBindGroup(0, bindGroup)
-    this.pass.dispatchWorkgroups(x, y)
+  /** Dispatches `pipeline` with `uniforms` at @binding(0) and `buffers` at @binding(1), (2), … of @group(0). */
+  dispatch(pipeline: GPUComputePipeline, uniforms: ArrayBuffer, buffers: GPUBuffer[], [x, y, z = 1]: [number, number, number?]): void {
+    if (x === 0 || y === 0 || z === 0) return
+    this.ops.push({ kind: 'dispatch', pipeline, slot: this.blocks.length, bytes: uniforms.byteLength, buffers, groups: [x, y, z] })
+    this.blocks.push(uniforms)
   }
 
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, size: number): void {
-    this.endPass()
-    if (size > 0) this.encoder.copyBufferToBuffer(src, srcOffset, dst, dstOffset, size)
+    if (size > 0) this.ops.push({ kind: 'copy', src, srcOffset, dst, dstOffset, size })
   }
 
   clear(buf: GPUBuffer, offset = 0, size?: number): void {
-    this.endPass()
-    this.encoder.clearBuffer(buf, offset, size)
+    this.ops.push({ kind: 'clear', buf, offset, size })
   }
 
+  /** How many dispatches are recorded so far. */
+  get dispatches(): number {
+    return this.blocks.length
+  }
+
+  /** Writes the uniforms, encodes everything in order and submits it; nothing is queued when nothing was recorded. */
   submit(): void {
-    this.endPass()
-    this.device.queue.submit([this.encoder.finish({ label: `${this.label}.commands` })])
-    for (const b of this.temps.splice(0)) b.destroy()
+    if (this.ops.length === 0) return
+    const uniforms = this.uniformBuffer()
+    const encoder = this.device.createCommandEncoder({ label: `${this.label}.encoder` })
+    let pass: GPUComputePassEncoder | null = null
+    for (const op of this.ops) {
+      if (op.kind === 'dispatch') {
+        pass ??= encoder.beginComputePass({ label: `${this.label}.pass` })
+        const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms!, offset: op.slot * this.align, size: op.bytes } }]
+        op.buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }))
+        pass.setPipeline(op.pipeline)
+        pass.setBindGroup(0, this.device.createBindGroup({ label: `${this.label}.${op.pipeline.label}`, layout: op.pipeline.getBindGroupLayout(0), entries }))
+        pass.dispatchWorkgroups(...op.groups)
+        continue
+      }
+      pass?.end()
+      pass = null
+      if (op.kind === 'copy') encoder.copyBufferToBuffer(op.src, op.srcOffset, op.dst, op.dstOffset, op.size)
+      else encoder.clearBuffer(op.buf, op.offset, op.size)
+    }
+    pass?.end()
+    this.device.queue.submit([encoder.finish({ label: `${this.label}.commands` })])
+    // Destroying after submit is safe: the queue keeps it alive until the work that uses it has run.
+    uniforms?.destroy()
+    this.ops.length = 0
+    this.blocks.length = 0
   }
 
-  private endPass(): void {
-    this.pass?.end()
-    this.pass = null
+  private uniformBuffer(): GPUBuffer | null {
+    if (this.blocks.length === 0) return null
+    const buf = this.device.createBuffer({
+      label: `${this.label}.uniforms`,
+      size: this.blocks.length * this.align,
+      usage: GPUBufferUsage.UNIFORM,
+      mappedAtCreation: true,
+    })
+    const bytes = new Uint8Array(buf.getMappedRange())
+    this.blocks.forEach((b, i) => bytes.set(new Uint8Array(b), i * this.align))
+    buf.unmap()
+    return buf
   }
 }
