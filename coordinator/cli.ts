@@ -34,7 +34,7 @@ interface JobFlags {
   staleness?: number
   batch?: number
   lr?: number
-  lrSchedule?: 'constant' | 'invsqrt' | 'step'
+  lrSchedule?: 'constant' | 'invsqrt' | 'step' | 'cosine'
   lrDecayEpochs?: number
   paths?: 'auto' | 'sf' | 'ps'
   fanout?: number
@@ -54,7 +54,14 @@ function jobOptions(cmd: Command): Command {
     .option('--staleness <s>', `SSP staleness bound; 0 = BSP (default ${d.staleness})`, int('staleness'))
     .option('--batch <b>', `mini-batch size per clock (default ${d.batch})`, int('batch'))
     .option('--lr <lr>', `learning rate at the start (default ${d.lr})`, num('lr'))
-    .addOption(new Option('--lr-schedule <kind>', `how the rate decays over epochs e: invsqrt lr/√(1+e/τ), step lr·γ^⌊e/τ⌋, constant (default ${d.lrSchedule})`).choices(['constant', 'invsqrt', 'step']))
+    .addOption(
+      new Option('--lr-schedule <kind>', `how the rate decays over epochs e: cosine to 0 at the last epoch, invsqrt lr/√(1+e/τ), step lr·γ^⌊e/τ⌋, constant (default ${d.lrSchedule})`).choices([
+        'cosine',
+        'invsqrt',
+        'step',
+        'constant',
+      ]),
+    )
     .option('--lr-decay-epochs <τ>', `τ of the schedule, in epochs (default ${d.lrDecayEpochs})`, num('lr-decay-epochs'))
     .option('--fanout <q>', 'send each update directly to at most Q peers; the coordinator relays to the rest', int('fanout'))
     .addOption(new Option('--paths <policy>', "how tensors travel: auto (Poseidon's rule from live numbers), sf (every dense kernel as factors), ps (all through the server)").choices(['auto', 'sf', 'ps']))

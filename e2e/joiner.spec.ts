@@ -2,7 +2,7 @@
 import { expect, openTab, startGrid, status, test, waitDone } from './helpers.ts'
 
 test('a tab joining mid-job starts from the current model', async ({ browser }) => {
-  const grid = await startGrid({ staleness: 2, minWorkers: 2, epochs: 2 })
+  const grid = await startGrid({ staleness: 2, minWorkers: 2, epochs: 2, batch: 16, lr: 0.2 })
   try {
     const { job } = grid
     const first = await Promise.all([0, 1].map(() => openTab(browser, grid.url)))

@@ -2,7 +2,7 @@
 import { E2E_MLP, expect, openTab, startGrid, test, waitDone } from './helpers.ts'
 
 test('the volunteer page shows its WebGPU adapter and the console lists the job and its workers', async ({ browser }) => {
-  const grid = await startGrid({ ...E2E_MLP.hyper, minWorkers: 2, epochs: 1 }, { model: E2E_MLP.model, trainLimit: 1000 })
+  const grid = await startGrid({ ...E2E_MLP.hyper, minWorkers: 2, epochs: 1 }, { model: E2E_MLP.model, trainLimit: 800 })
   try {
     const gpuTab = await openTab(browser, grid.url)
     await expect(gpuTab.page.locator('#engine')).toHaveText('WebGPU')

@@ -2,7 +2,7 @@
 import { expect, openTab, startGrid, test, waitDone } from './helpers.ts'
 
 test('a tab that closes mid-job is replaced by the others and the job completes', async ({ browser }) => {
-  const grid = await startGrid({ staleness: 1, minWorkers: 3, epochs: 1 })
+  const grid = await startGrid({ staleness: 1, minWorkers: 3, epochs: 1, batch: 16 })
   try {
     const tabs = await Promise.all([0, 1, 2].map(() => openTab(browser, grid.url)))
     const { job } = grid

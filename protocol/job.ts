@@ -8,7 +8,8 @@ import { MAX_MODEL_JSON } from './limits.ts'
 export const HyperSchema = z.object({
   /** η₀: the learning rate at the start; the schedule lowers it as epochs pass. */
   lr: z.number().finite().positive().max(100).default(0.05),
-  lrSchedule: z.enum(['constant', 'invsqrt', 'step']).default('invsqrt'),
+  /** How the rate falls as epochs e pass: cosine η₀·½(1 + cos(π·e/epochs)) to 0 at the end, invsqrt, step, constant. */
+  lrSchedule: z.enum(['constant', 'invsqrt', 'step', 'cosine']).default('invsqrt'),
   /** τ, in epochs: invsqrt η₀/√(1 + e/τ), step η₀·γ^⌊e/τ⌋. */
   lrDecayEpochs: z.number().finite().positive().max(10_000).default(1),
   /** γ of the step schedule. */

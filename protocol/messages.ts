@@ -123,7 +123,7 @@ export interface LeaseGrant {
   n: number
   url: string
   clock: number
-  /** The learning rate for every clock of this lease (the job's schedule at the grant). */
+  /** The rate to scale this lease's updates by: the job's schedule at the grant, divided by the workers then. */
   lr: number
 }
 

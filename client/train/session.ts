@@ -59,6 +59,7 @@ export class Session implements LoopHost {
   /** The error that ended the session, if one did. */
   private fatal: Error | null = null
   private destroyed = false
+  private finalModel: Float32Array | null = null
   private statsTimer: ReturnType<typeof setInterval> | undefined
   private loop!: Loop
 
@@ -73,7 +74,11 @@ export class Session implements LoopHost {
       await this.join()
       await this.loop.train()
       await this.loop.catchUp()
-      if (this.running()) this.setPhase('done')
+      if (this.running()) {
+        // the model this tab ends with stays readable after the engine's GPU memory is freed
+        this.finalModel = await this.engine.readModel()
+        this.setPhase('done')
+      }
     } catch (err) {
       if (this.left) return
       this.destroy(err instanceof Error ? err : new Error(String(err)))
@@ -93,7 +98,10 @@ export class Session implements LoopHost {
     this.destroy()
   }
 
+  /** The model this tab holds: the engine's while it works, the copy taken at the end once the job is done. */
   async readModel(): Promise<Float32Array> {
+    if (this.finalModel) return this.finalModel.slice()
+    if (this.destroyed) throw new TabgridError('ERR_JOB_CLOSED', 'this session ended before the job was done; its model is gone')
     return this.engine.readModel()
   }
 

@@ -73,7 +73,7 @@ export class JobCore {
   startedAt: number | null = null
   finishedAt: number | null = null
   samples = 0
-  /** The learning rate of the newest lease. */
+  /** The job's scheduled learning rate at the newest lease (each worker's update carries lr / workers of it). */
   lr: number
   private readonly now: () => number
 
@@ -163,8 +163,11 @@ export class JobCore {
     }
     const clock = this.ssp.activate(worker)
     this.members.get(worker)!.lastProgress = this.now()
+    // Per-worker share of the job's rate: the P workers' updates of one clock together make one SGD step of the
+    // scheduled rate on their P·B samples, as synchronous data-parallel training averages gradients. Tabs coming
+    // and going change how many samples a step averages, not how big a step is.
     this.lr = learningRate(this.info.hyper, this.ledger.processed / this.info.shards.count)
-    l.lr = this.lr
+    l.lr = this.lr / Math.max(1, this.readyCount())
     return { ok: true, lease: this.grant(l, clock), done: false }
   }
 

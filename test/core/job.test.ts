@@ -263,10 +263,12 @@ describe('JobCore', () => {
     expect(out.of('job').some((e) => (e.msg as { state: string }).state === 'done')).toBe(true)
   })
 
-  it('hands each lease the learning rate of the schedule at that point of the job', () => {
+  it('hands each lease the learning rate of the schedule at that point of the job, a 1/P share per worker', () => {
     job = tinyJob(out, () => now, { lr: 0.1, lrSchedule: 'invsqrt', lrDecayEpochs: 0.25, minWorkers: 1, shardSize: 10 })
     hello('a')
     job.ready('a')
+    hello('b')
+    job.ready('b')
     const rates: number[] = []
     for (let s = 0; s < 4; s++) {
       const r = job.lease('a')
@@ -275,8 +277,9 @@ describe('JobCore', () => {
       for (let row0 = 0, c = r.lease.clock; row0 < 10; row0 += 4, c++) send('a', c, c - 1, Math.min(4, 10 - row0))
       job.shardDone('a', { type: 'shard-done', lease: r.lease.id })
     }
-    // epochs done at the grants: 0, 1/4, 2/4, 3/4 → 0.1/√(1 + e/0.25)
-    expect(rates.map((r) => +r.toFixed(6))).toEqual([0.1, 0.1 / Math.sqrt(2), 0.1 / Math.sqrt(3), 0.05].map((r) => +r.toFixed(6)))
+    // epochs done at the grants: 0, 1/4, 2/4, 3/4 → 0.1/√(1 + e/0.25), shared by the 2 workers
+    expect(rates.map((r) => +r.toFixed(6))).toEqual([0.1, 0.1 / Math.sqrt(2), 0.1 / Math.sqrt(3), 0.05].map((r) => +(r / 2).toFixed(6)))
+    expect(job.summary().lr).toBeCloseTo(0.05, 9)
   })
 
   it('re-decides the paths when the number of workers changes, and tells every member', () => {
