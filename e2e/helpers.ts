@@ -20,7 +20,7 @@ export interface Grid {
  * A small MLP for browser tests: at B=8 on three tabs its 784→64 kernel travels as factors over WebRTC, its biases
  * and output kernel through the parameter server, and SwiftShader trains it in seconds.
  */
-export const E2E_MLP = { model: 'mlp:64', trainLimit: 3000, hyper: { batch: 8, lr: 0.1 } } as const
+export const E2E_MLP = { model: 'mlp:64', trainLimit: 3000, hyper: { batch: 8, lr: 0.1, lrSchedule: 'cosine' } } as const
 
 /** A coordinator on a free port with one job; the client pages must be built (npm run test:e2e does). */
 export async function startGrid(hyper: Partial<Hyper>, spec: Partial<CreateJob> = {}): Promise<Grid> {

@@ -2,13 +2,13 @@
 import { E2E_MLP, expect, lastAccuracy, openTab, replicaDiff, startGrid, status, test, waitDone } from './helpers.ts'
 
 for (const staleness of [2, 0]) {
-  test(`3 tabs train an MLP to ≥ 85 % test accuracy: factors over WebRTC, the rest through the parameter server (s=${staleness})`, async ({ browser }) => {
+  test(`3 tabs train an MLP to ≥ 80 % test accuracy: factors over WebRTC, the rest through the parameter server (s=${staleness})`, async ({ browser }) => {
     const grid = await startGrid({ ...E2E_MLP.hyper, staleness, minWorkers: 3, epochs: 1 }, { model: E2E_MLP.model, trainLimit: E2E_MLP.trainLimit })
     try {
       const tabs = await Promise.all([0, 1, 2].map(() => openTab(browser, grid.url)))
       await waitDone(grid.job)
       const { job } = grid
-      expect(await lastAccuracy(job)).toBeGreaterThanOrEqual(0.85)
+      expect(await lastAccuracy(job)).toBeGreaterThanOrEqual(0.8)
       expect(job.traffic.p2p).toBeGreaterThan(0)
       expect(job.traffic.relay).toBe(0)
       const tensors = job.traffic.tensors(job.comm.history.find((d) => d.workers === 3)!.paths)
