@@ -10,24 +10,21 @@ const Act = z.enum(ACTIVATIONS)
 const Name = z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a letter or digit, then letters, digits, _ . -')
 const Init = z.enum(['glorotUniform', 'heUniform', 'heNormal', 'zeros'])
 
-export const DenseSpec = z.strictObject({
-  type: z.literal('dense'),
-  units: Size,
+/** What every layer with a kernel takes besides its shape. */
+const KernelFields = {
   activation: Act.default('linear'),
   useBias: z.boolean().default(true),
   kernelInitializer: Init.optional(),
   name: Name.optional(),
-})
+}
+export const DenseSpec = z.strictObject({ type: z.literal('dense'), units: Size, ...KernelFields })
 export const Conv2dSpec = z.strictObject({
   type: z.literal('conv2d'),
   filters: Size,
   kernelSize: Pair,
   strides: Pair.default(1),
   padding: z.enum(['valid', 'same']).default('valid'),
-  activation: Act.default('linear'),
-  useBias: z.boolean().default(true),
-  kernelInitializer: Init.optional(),
-  name: Name.optional(),
+  ...KernelFields,
 })
 export const MaxPooling2dSpec = z.strictObject({
   type: z.literal('maxPooling2d'),

@@ -1,21 +1,13 @@
 // Drives shaders/matmul.wgsl: C = α·op(A)·op(B) + β·C at element offsets, tile shape picked per problem, split-K
 // (partial tiles summed by the column-sum kernel) when a long, thin product would leave most of the GPU idle.
 import src from '../../shaders/matmul.wgsl?raw'
+import type { MatmulShape } from '../../model/layers/matmul.ts'
 import { ColSumsKernel } from './col-sums-kernel.ts'
 import { checkGrid, grid, params, pipeline, type View } from './kernel.ts'
 import type { Recorder } from './recorder.ts'
 
-/** The problem, as in model/layers/matmul.ts (the reference); offsets come with the views. */
-export interface MatmulArgs {
-  M: number
-  N: number
-  Kd: number
-  transA?: boolean
-  transB?: boolean
-  alpha?: number
-  /** 0 overwrites C (its old contents are ignored, NaN included); 1 accumulates. */
-  beta?: number
-}
+/** The problem, as model/layers/matmul.ts (the reference) states it; offsets come with the views. */
+export type MatmulArgs = MatmulShape
 
 /**
  * Workgroups are 64 invocations of 4×4 outputs each. The square shape (8×8: 32×32 of C, tfjs's default) loads the

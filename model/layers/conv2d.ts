@@ -5,7 +5,7 @@ import type { Part } from '../update.ts'
 import { activationGrad, biasActivate } from './activation.ts'
 import { columnSums, matmul } from './matmul.ts'
 import type { ConvGeom, LayerKind, WindowGeom } from './types.ts'
-import { pair, windowGeom } from './window.ts'
+import { forEachTap, pair, windowGeom } from './window.ts'
 
 type Spec = z.infer<typeof Conv2dSpec>
 
@@ -21,51 +21,23 @@ export function patchShape(g: WindowGeom, rows: number): { P: number; Q: number 
 export function im2col(g: WindowGeom, x: Float32Array, rows: number): Float32Array {
   const { P, Q } = patchShape(g, rows)
   const out = new Float32Array(P * Q)
-  const { inH, inW, inC, outH, outW, kh, kw, sh, sw, padTop, padLeft } = g
-  let r = 0
-  for (let b = 0; b < rows; b++) {
-    for (let oy = 0; oy < outH; oy++) {
-      for (let ox = 0; ox < outW; ox++, r++) {
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - padTop + ky
-          if (iy < 0 || iy >= inH) continue
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - padLeft + kx
-            if (ix < 0 || ix >= inW) continue
-            const src = ((b * inH + iy) * inW + ix) * inC
-            const dst = r * Q + (ky * kw + kx) * inC
-            for (let c = 0; c < inC; c++) out[dst + c] = x[src + c]
-          }
-        }
-      }
-    }
-  }
+  const C = g.inC
+  forEachTap(g, rows, (r, t, pixel) => {
+    const dst = r * Q + t
+    for (let c = 0; c < C; c++) out[dst + c] = x[pixel + c]
+  })
   return out
 }
 
 /** col2im, the adjoint of im2col: every patch entry is added back to the input pixel it came from. */
 export function col2im(g: WindowGeom, patches: Float32Array, rows: number): Float32Array {
   const { Q } = patchShape(g, rows)
-  const { inH, inW, inC, outH, outW, kh, kw, sh, sw, padTop, padLeft } = g
-  const dx = new Float32Array(rows * inH * inW * inC)
-  let r = 0
-  for (let b = 0; b < rows; b++) {
-    for (let oy = 0; oy < outH; oy++) {
-      for (let ox = 0; ox < outW; ox++, r++) {
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh - padTop + ky
-          if (iy < 0 || iy >= inH) continue
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw - padLeft + kx
-            if (ix < 0 || ix >= inW) continue
-            const dst = ((b * inH + iy) * inW + ix) * inC
-            const src = r * Q + (ky * kw + kx) * inC
-            for (let c = 0; c < inC; c++) dx[dst + c] += patches[src + c]
-          }
-        }
-      }
-    }
-  }
+  const dx = new Float32Array(rows * g.inH * g.inW * g.inC)
+  const C = g.inC
+  forEachTap(g, rows, (r, t, pixel) => {
+    const src = r * Q + t
+    for (let c = 0; c < C; c++) dx[pixel + c] += patches[src + c]
+  })
   return dx
 }
 

@@ -1,19 +1,23 @@
 // The reference of the tiled WGSL matmul: C = α·op(A)·op(B) + β·C over row-major operands at element offsets.
 
-export interface MatmulArgs {
-  /** op(A) is M×Kd; A is stored M×Kd, or Kd×M when transA. */
-  A: Float32Array
-  B: Float32Array
-  C: Float32Array
+/** The product's shape and coefficients: op(A) is M×Kd, op(B) is Kd×N (the WGSL kernel takes the same). */
+export interface MatmulShape {
   M: number
   N: number
   Kd: number
+  /** A is stored M×Kd, or Kd×M when transA. */
   transA?: boolean
-  /** op(B) is Kd×N; B is stored Kd×N, or N×Kd when transB. */
+  /** B is stored Kd×N, or N×Kd when transB. */
   transB?: boolean
   alpha?: number
   /** 0 overwrites C (its old contents are ignored, NaN included); 1 accumulates. */
   beta?: number
+}
+
+export interface MatmulArgs extends MatmulShape {
+  A: Float32Array
+  B: Float32Array
+  C: Float32Array
   offA?: number
   offB?: number
   offC?: number

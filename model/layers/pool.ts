@@ -2,7 +2,7 @@
 import type { z } from 'zod'
 import type { MaxPooling2dSpec } from '../spec.ts'
 import type { LayerKind, PoolGeom } from './types.ts'
-import { pair, windowGeom } from './window.ts'
+import { forEachTap, pair, windowGeom } from './window.ts'
 
 type Spec = z.infer<typeof MaxPooling2dSpec>
 
@@ -17,37 +17,24 @@ export const maxPooling2d: LayerKind<Spec, PoolGeom> = {
 
   /** cache: for each output, the index (within its sample) of the first largest input of its window. */
   forward(plan, _tensors, _params, x, rows) {
-    const { inH, inW, inC: C, outH, outW, kh, kw, sh, sw, padTop, padLeft } = plan.geom
-    const y = new Float32Array(rows * outH * outW * C)
+    const g = plan.geom
+    const C = g.inC
+    const perWindow = g.outH * g.outW
+    const inSize = g.inH * g.inW * C
+    const y = new Float32Array(rows * perWindow * C).fill(-Infinity)
     const arg = new Uint32Array(y.length)
-    const inSize = inH * inW * C
-    let o = 0
-    for (let b = 0; b < rows; b++) {
-      for (let oy = 0; oy < outH; oy++) {
-        for (let ox = 0; ox < outW; ox++) {
-          for (let c = 0; c < C; c++, o++) {
-            let best = -Infinity
-            let at = 0
-            for (let ky = 0; ky < kh; ky++) {
-              const iy = oy * sh - padTop + ky
-              if (iy < 0 || iy >= inH) continue
-              for (let kx = 0; kx < kw; kx++) {
-                const ix = ox * sw - padLeft + kx
-                if (ix < 0 || ix >= inW) continue
-                const i = (iy * inW + ix) * C + c
-                const v = x[b * inSize + i]
-                if (v > best) {
-                  best = v
-                  at = i
-                }
-              }
-            }
-            y[o] = best
-            arg[o] = at
-          }
+    // windows are visited in order and each one's taps in scan order: a strict > keeps the first largest
+    forEachTap(g, rows, (r, _t, pixel) => {
+      const o = r * C
+      const sample = Math.floor(r / perWindow) * inSize
+      for (let c = 0; c < C; c++) {
+        const v = x[pixel + c]
+        if (v > y[o + c]) {
+          y[o + c] = v
+          arg[o + c] = pixel + c - sample
         }
       }
-    }
+    })
     return { y, cache: arg }
   },
 

@@ -30,3 +30,28 @@ export function windowGeom(inShape: number[], k: [number, number], s: [number, n
   }
   return { inH, inW, inC, outH, outW, kh, kw, sh, sw, padTop, padLeft }
 }
+
+/**
+ * Visits every tap of every window that falls on the image, in window scan order (ky, then kx): `fn(r, t, pixel)`
+ * with r the window (b, oy, ox) in row-major order, t = (ky·kw + kx)·C its tap's offset in a patch row, and pixel the
+ * offset of that input pixel's first channel in the batch. Channels c = 0…C−1 follow each offset.
+ */
+export function forEachTap(g: WindowGeom, rows: number, fn: (r: number, t: number, pixel: number) => void): void {
+  const { inH, inW, inC, outH, outW, kh, kw, sh, sw, padTop, padLeft } = g
+  let r = 0
+  for (let b = 0; b < rows; b++) {
+    for (let oy = 0; oy < outH; oy++) {
+      for (let ox = 0; ox < outW; ox++, r++) {
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - padTop + ky
+          if (iy < 0 || iy >= inH) continue
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * sw - padLeft + kx
+            if (ix < 0 || ix >= inW) continue
+            fn(r, (ky * kw + kx) * inC, ((b * inH + iy) * inW + ix) * inC)
+          }
+        }
+      }
+    }
+  }
+}

@@ -2,21 +2,14 @@
 import { describe, expect, it } from 'vitest'
 import { MatmulKernel } from '../../client/gpu/matmul-kernel.ts'
 import { Recorder } from '../../client/gpu/recorder.ts'
-import { matmul } from '../../model/layers/matmul.ts'
+import { matmul, type MatmulShape } from '../../model/layers/matmul.ts'
 import { testDevice, withErrorScope } from './device.ts'
 import { download, expectClose, randomFloats, rng, upload } from './util.ts'
 
 const device = await testDevice()
 const kernel = new MatmulKernel(device)
 
-interface Case {
-  M: number
-  N: number
-  Kd: number
-  transA?: boolean
-  transB?: boolean
-  alpha?: number
-  beta?: number
+interface Case extends MatmulShape {
   offs?: [number, number, number]
   nanC?: boolean
 }
