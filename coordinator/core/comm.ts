@@ -34,15 +34,20 @@ export class CommState {
     return this.current?.paths ?? []
   }
 
-  /** Decides for `workers` workers; returns true when a tensor's path changed (a new version). */
-  decide(workers: number, t: number, clock: number): boolean {
+  /**
+   * Decides for `workers` workers; returns true when a tensor's path changed (a new version). With `record` false
+   * (before any update moved) a change replaces the last decision in the history instead of adding one.
+   */
+  decide(workers: number, t: number, clock: number, record = true): boolean {
     const numbers: CommNumbers = { batch: this.batch, workers: Math.max(1, workers), ...(this.fanout !== undefined ? { fanout: this.fanout } : {}) }
     const paths =
       this.policy === 'auto' ? choosePaths(this.plan, numbers) : this.plan.tensors.map((t): Path => (this.policy === 'sf' && t.factorable ? 'sf' : 'ps'))
     const cur = this.current
     this.workers = numbers.workers
     if (cur && cur.paths.every((p, i) => p === paths[i])) return false
-    this.history.push({ ...numbers, t, clock, version: (cur?.version ?? 0) + 1, paths })
+    const next = { ...numbers, t, clock, version: (cur?.version ?? 0) + 1, paths }
+    if (cur && !record) this.history[this.history.length - 1] = next
+    else this.history.push(next)
     return true
   }
 

@@ -341,9 +341,13 @@ export class JobCore {
     return Math.min(size, this.data.train.n - shard * size)
   }
 
-  /** Poseidon's rule again with the live number of workers; tells everyone when a path changed. */
+  /**
+   * Poseidon's rule again with the live number of workers; tells everyone when a path changed. Until the first
+   * update the decision is refined in place (tabs arriving one by one are not a history); after the job, nothing moves.
+   */
   private redecide(): void {
-    if (!this.comm.decide(this.readyCount(), this.now(), this.ssp.min)) return
+    if (this.state === 'done' || this.state === 'failed') return
+    if (!this.comm.decide(this.readyCount(), this.now(), this.ssp.min, this.samples > 0)) return
     const view = this.comm.view()
     for (const id of this.members.keys()) this.out.send(id, 'paths', view)
   }

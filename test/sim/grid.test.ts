@@ -21,10 +21,11 @@ function firstOnly() {
   return () => n++ === 0
 }
 
-async function finish(g: NodeGrid) {
+/** Waits for the job, then reads the model of every worker that saw it to the end (`gone` ones ended early). */
+async function finish(g: NodeGrid, gone: number[] = []) {
   await until(() => g.job.state === 'done', 60_000, 'job done')
   await Promise.all(g.runs)
-  return Promise.all(g.workers.map((w) => w.readModel()))
+  return Promise.all(g.workers.filter((_, i) => !gone.includes(i)).map((w) => w.readModel()))
 }
 
 describe('a grid of Node workers on a simulated network', { timeout: 90_000 }, () => {
@@ -40,7 +41,7 @@ describe('a grid of Node workers on a simulated network', { timeout: 90_000 }, (
     await job.settled()
     expect(job.curve.last!.testAccuracy).toBeGreaterThan(job.curve.points[0].testAccuracy)
     // while all four trained, the hidden kernel went as factors and the rest through the server
-    expect(job.comm.history.find((d) => d.workers === 4)?.paths).toEqual(['sf', 'ps', 'ps', 'ps'])
+    expect(job.comm.paths).toEqual(['sf', 'ps', 'ps', 'ps'])
   })
 
   it('sends through the relay where a link cannot open, and says so', async () => {
@@ -111,12 +112,13 @@ describe('a grid of Node workers on a simulated network', { timeout: 90_000 }, (
     await until(() => g.job.state === 'done', 60_000, 'job done')
     expect(g.job.ledger.report()[0]).toMatchObject({ processed: 12, missing: [] })
     g.runs[1] = Promise.resolve()
-    const models = await finish(g)
-    for (const i of [0, 2]) expect(maxAbsDiff(models[i], g.job.replica.params)).toBeLessThan(1e-5)
+    await expect(victim.readModel()).rejects.toMatchObject({ code: 'ERR_JOB_CLOSED' })
+    const models = await finish(g, [1])
+    for (const m of models) expect(maxAbsDiff(m, g.job.replica.params)).toBeLessThan(1e-5)
   })
 
   it('finishes every shard when a worker leaves mid-job, and a joiner starts from the current model', async () => {
-    grid = await startNodeGrid(3, { staleness: 2, batch: 8, shardSize: 50, epochs: 2 }, { ...small, trainLimit: 1200 })
+    grid = await startNodeGrid(3, { staleness: 2, batch: 8, shardSize: 50, epochs: 2, lr: 0.15 }, { ...small, trainLimit: 1200 })
     const g = grid
     await until(() => g.job.ledger.processed >= 3, 30_000, 'three shards')
     g.workers[0].leave()
@@ -128,9 +130,9 @@ describe('a grid of Node workers on a simulated network', { timeout: 90_000 }, (
     expect(now).toBeLessThan(0.5 * initial)
     const late = g.add()
     await until(() => late.status.firstLoss !== null, 30_000, 'joiner trains')
-    const models = await finish(g)
+    const models = await finish(g, [0])
     for (const e of g.job.ledger.report()) expect(e).toMatchObject({ processed: 24, missing: [] })
     expect(late.status.firstLoss).toBeLessThan(0.6 * initial)
-    for (const m of models.slice(1)) expect(maxAbsDiff(m, g.job.replica.params)).toBeLessThan(1e-5)
+    for (const m of models) expect(maxAbsDiff(m, g.job.replica.params)).toBeLessThan(1e-5)
   })
 })
