@@ -7,9 +7,9 @@ import { MAX_MODEL_JSON } from './limits.ts'
 /** Hyperparameters an operator may set; the defaults train every preset on MNIST-like data without tuning. */
 export const HyperSchema = z.object({
   /** η₀: the learning rate at the start; the schedule lowers it as epochs pass. */
-  lr: z.number().finite().positive().max(100).default(0.05),
+  lr: z.number().finite().positive().max(100).default(0.5),
   /** How the rate falls as epochs e pass: cosine η₀·½(1 + cos(π·e/epochs)) to 0 at the end, invsqrt, step, constant. */
-  lrSchedule: z.enum(['constant', 'invsqrt', 'step', 'cosine']).default('invsqrt'),
+  lrSchedule: z.enum(['constant', 'invsqrt', 'step', 'cosine']).default('cosine'),
   /** τ, in epochs: invsqrt η₀/√(1 + e/τ), step η₀·γ^⌊e/τ⌋. */
   lrDecayEpochs: z.number().finite().positive().max(10_000).default(1),
   /** γ of the step schedule. */
@@ -19,7 +19,7 @@ export const HyperSchema = z.object({
   fanout: z.number().int().min(1).max(256).optional(),
   /** How tensors travel: Poseidon's rule from live numbers (auto), or every dense kernel as factors (sf), or all dense via the server (ps). */
   paths: z.enum(['auto', 'sf', 'ps']).default('auto'),
-  epochs: z.number().int().min(1).max(10_000).default(2),
+  epochs: z.number().int().min(1).max(10_000).default(3),
   shardSize: z.number().int().min(1).max(1_000_000).default(250),
   minWorkers: z.number().int().min(1).max(256).default(1),
   stallTimeoutMs: z.number().int().min(500).max(3_600_000).default(30_000),
