@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { Piscina } from 'piscina'
 import type { ModelPlan } from '../model/plan.ts'
-import type { Evaluator } from './core/evaluator.ts'
+import { evaluationOrder, type Evaluator } from './core/evaluator.ts'
 import type { Split } from './data/types.ts'
 import type { EvalTask } from './eval-task.ts'
 
@@ -22,14 +22,15 @@ export class EvalPool {
     idleTimeout: 30_000,
   })
 
-  /** An evaluator for one job: its test split goes to shared memory once; each call copies only the parameters. */
+  /** An evaluator for one job: its test split goes to shared memory once (in evaluation order); calls copy only the parameters. */
   evaluator(plan: ModelPlan, test: Split): Evaluator {
-    const x = new Float32Array(new SharedArrayBuffer(test.x.byteLength))
-    x.set(test.x.subarray(0, test.n * plan.inputSize))
+    const ordered = evaluationOrder(test, plan.inputSize)
+    const x = new Float32Array(new SharedArrayBuffer(Math.max(4, ordered.x.byteLength)))
+    x.set(ordered.x)
     const y = new Uint8Array(new SharedArrayBuffer(Math.max(1, test.n)))
-    y.set(test.y.subarray(0, test.n))
-    return (params) => {
-      const task: EvalTask = { plan, params, x, y, n: test.n }
+    y.set(ordered.y)
+    return (params, n) => {
+      const task: EvalTask = { plan, params, x, y, n: Math.min(n, test.n) }
       return this.pool.run(task, { transferList: [params.buffer as ArrayBuffer] })
     }
   }

@@ -129,7 +129,8 @@ export interface JobDetail extends JobSummary {
   comm: CommView & { history: Array<{ t: number; clock: number; version: number; workers: number; batch: number; fanout?: number; paths: Path[] }> }
   clocks: Record<string, number>
   workersList: WorkerView[]
-  curve: Array<{ t: number; clock: number; testAccuracy: number; testLoss: number }>
+  /** Test evaluations: the first and the final on the whole test split, those between on a fixed random subset. */
+  curve: Array<{ t: number; clock: number; testAccuracy: number; testLoss: number; samples: number }>
   ledger: Array<{ epoch: number; processed: number; shards: number; missing: number[] }>
   returned: Array<{ worker: string; shard: number; epoch: number }>
   startedAt: number | null

@@ -93,7 +93,7 @@ export class JobCore {
     this.comm = new CommState(plan, hyper.batch, hyper.fanout, hyper.paths)
     this.comm.decide(hyper.minWorkers, this.now(), 0)
     this.traffic = new Traffic(plan)
-    this.curve = new TestCurve(opts.evaluator ?? inlineEvaluator(plan, data.test), this.now, opts.onError)
+    this.curve = new TestCurve(opts.evaluator ?? inlineEvaluator(plan, data.test), data.test.n, this.now, opts.onError)
     this.lr = learningRate(hyper, 0)
     this.curve.maybe(this.replica.params, 0, true)
   }
