@@ -15,7 +15,7 @@ import { ShardLedger, type Lease } from './ledger.ts'
 import { ParamServer } from './param-server.ts'
 import { Replica } from './replica.ts'
 import { SspTable } from './ssp.ts'
-import { Traffic } from './traffic.ts'
+import { partSizes, Traffic } from './traffic.ts'
 import { LOG_MARGIN_CLOCKS, UpdateLog } from './update-log.ts'
 
 /** Where a job's outbound events go; the socket layer implements it, tests fake it. */
@@ -204,14 +204,15 @@ export class JobCore {
     const frame = encodeFrame({ clock: f.clock, prev: f.prev, rows: f.rows, parts: sf })
     this.replica.receive({ from: worker, clock: f.clock, rows: f.rows, sf, frame })
     this.ps.push(f.clock, f.parts)
-    this.log.add({ from: worker, clock: f.clock, prev: f.prev, frame })
+    const sizes = partSizes(sf)
+    this.log.add({ from: worker, clock: f.clock, prev: f.prev, frame, sizes })
     this.traffic.upload(m.frame.byteLength, f.parts)
     const direct = new Set(m.p2pTo)
     this.traffic.direct(frame.byteLength, sf, direct.size)
     for (const [id, peer] of this.members) {
       if (id === worker || !peer.ready || direct.has(id)) continue
       this.out.send(id, 'update', { from: worker, frame })
-      this.traffic.relayed(frame.byteLength, sf)
+      this.traffic.relayed(frame.byteLength, sizes)
     }
     if (recorded.moved) this.minMoved()
     return { ok: true }
@@ -232,7 +233,7 @@ export class JobCore {
     if (truncated) return reject('ERR_LOG_TRUNCATED', `updates of ${m.from} after clock ${m.after} are no longer all logged`)
     for (const u of updates) {
       this.out.send(worker, 'update', { from: u.from, frame: u.frame })
-      this.traffic.relay += u.frame.byteLength
+      this.traffic.relayed(u.frame.byteLength, u.sizes)
     }
     return { ok: true, count: updates.length }
   }

@@ -2,6 +2,11 @@
 import type { ModelPlan } from '../../model/plan.ts'
 import type { Part, Path } from '../../model/update.ts'
 
+/** Payload bytes per tensor of a list of parts. */
+export function partSizes(parts: readonly Part[]): Array<{ tensor: number; bytes: number }> {
+  return parts.map((p) => ({ tensor: p.tensor, bytes: p.floats.byteLength }))
+}
+
 /** Per tensor: bytes workers put on the wire for it (to peers and the coordinator) and took in (peers, relay, server). */
 export interface TensorBytes {
   name: string
@@ -47,10 +52,10 @@ export class Traffic implements ByteTotals {
     }
   }
 
-  /** The coordinator forwarded an sf frame to `to` workers (relay or resend). */
-  relayed(frameBytes: number, sf: readonly Part[], to = 1): void {
+  /** The coordinator forwarded an sf frame to `to` workers (relay or resend); `sizes` are its payload bytes per tensor. */
+  relayed(frameBytes: number, sizes: ReadonlyArray<{ tensor: number; bytes: number }>, to = 1): void {
     this.relay += frameBytes * to
-    for (const p of sf) this.received[p.tensor] += p.floats.byteLength * to
+    for (const s of sizes) this.received[s.tensor] += s.bytes * to
   }
 
   /** A server aggregate went to `to` workers. */

@@ -5,6 +5,8 @@ export interface LoggedUpdate {
   clock: number
   prev: number
   frame: Uint8Array
+  /** Payload bytes per tensor in the frame, for the traffic accounting of a resend. */
+  sizes: Array<{ tensor: number; bytes: number }>
 }
 
 /** How many clocks below the job's read horizon (min − s − 1) updates stay available for resend. */

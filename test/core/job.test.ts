@@ -206,6 +206,19 @@ describe('JobCore', () => {
     expect(send('a', 2, 1, 2).reply).toMatchObject({ ok: false, code: 'ERR_CLOCK' })
   })
 
+  it('re-sends a sender’s logged sf frames and counts them for their tensor', () => {
+    twoRunning()
+    send('a', 0, -1)
+    send('a', 1, 0)
+    const before = job.traffic.tensors(job.comm.paths)
+    out.events = []
+    expect(job.resend('b', { type: 'resend', from: 'a', after: -1 })).toEqual({ ok: true, count: 2 })
+    expect(out.of('update').map((e) => e.to)).toEqual(['b', 'b'])
+    const after = job.traffic.tensors(job.comm.paths)
+    expect(after[0].received - before[0].received).toBe(2 * 4 * (32 + 40) * 4)
+    expect(after.slice(1).map((t) => t.received)).toEqual(before.slice(1).map((t) => t.received))
+  })
+
   it('refuses work from a worker without a lease, and a shard-done that does not cover the shard', () => {
     const { la } = twoRunning()
     hello('c')
