@@ -35,8 +35,10 @@ describe('a grid of Node workers on a simulated network', { timeout: 90_000 }, (
     const { job } = grid
     expect(job.ssp.maxObservedStaleness).toBeLessThanOrEqual(s)
     expect(job.ledger.report()[0]).toMatchObject({ processed: 12, missing: [] })
-    expect(job.traffic.relay).toBe(0)
+    // every link opened, so updates went direct; the relay carries at most a resend a slow machine asked for
+    for (const w of grid.workers) expect(Object.values(w.status.peers)).toEqual(['p2p', 'p2p', 'p2p'])
     expect(job.traffic.p2p).toBeGreaterThan(0)
+    expect(job.traffic.relay).toBeLessThan(0.02 * job.traffic.p2p)
     for (const m of models) expect(maxAbsDiff(m, job.replica.params)).toBeLessThan(1e-5)
     await job.settled()
     expect(job.curve.last!.testAccuracy).toBeGreaterThan(job.curve.points[0].testAccuracy)
@@ -96,6 +98,7 @@ describe('a grid of Node workers on a simulated network', { timeout: 90_000 }, (
     expect(g.workers[0].status.error).toMatch(/ERR_STALLED/)
     expect(g.job.returned.map((r) => r.worker)).toEqual([g.workers[0].status.workerId])
     expect(g.job.ledger.report()[0]).toMatchObject({ processed: 12, missing: [] })
+    await Promise.all(g.runs.slice(1)) // the others end once they hold every update the coordinator has
     const models = await Promise.all([1, 2].map((i) => g.workers[i].readModel()))
     for (const m of models) expect(maxAbsDiff(m, g.job.replica.params)).toBeLessThan(1e-5)
   })
