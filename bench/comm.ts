@@ -1,12 +1,12 @@
 // Bytes per clock, Poseidon's hybrid vs all-SF vs all-PS, for 4, 16 and 64 simulated workers: the real job core and
-// its traffic accounting, driven by P workers sending random updates of the right shapes (no compute, no sockets).
+// its traffic accounting, driven by P workers sending real SGD steps (on a data set of zeros: only shapes matter here; no sockets).
 import { JobCore, type Outbox } from '../coordinator/core/job.ts'
 import type { Dataset } from '../coordinator/data/index.ts'
 import { planModel } from '../model/plan.ts'
 import { presetSpec } from '../model/spec.ts'
 import { HyperSchema, type Hyper } from '../protocol/job.ts'
 import { mulberry32 } from '../test/helpers/random.ts'
-import { randomUpdate } from '../test/helpers/tiny-data.ts'
+import { workerUpdate } from '../test/helpers/tiny-data.ts'
 
 const silent: Outbox = { send() {}, evict() {} }
 const CLOCKS = 3
@@ -33,7 +33,7 @@ function bytesPerClock(model: string, P: number, paths: Hyper['paths']): { bytes
   for (let c = 0; c < CLOCKS; c++) {
     for (const w of ids) {
       // full broadcast: every update goes directly to every other worker
-      const r = job.update(w, randomUpdate(job, c, c - 1, B, rand, ids.filter((p) => p !== w)).msg)
+      const r = job.update(w, workerUpdate(job, w, c, c - 1, B, ids.filter((p) => p !== w)).msg)
       if (!r.ok) throw new Error(`${r.code}: ${r.reason}`)
     }
   }

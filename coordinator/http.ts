@@ -45,6 +45,7 @@ export function jobDetail(job: JobCore): JobDetail {
     curve: job.curve.points,
     ledger: job.ledger.report(),
     returned: job.returned,
+    defence: job.defence.snapshot(),
     startedAt: job.startedAt,
     finishedAt: job.finishedAt,
   }

@@ -67,7 +67,7 @@ export function attachWorkers(io: WorkerServer, store: JobStore, out: SocketOutb
     const worker = socket.data.worker
     if (!job || !worker || !job.members.has(worker)) return reject('ERR_NOT_JOINED', `${type} before hello`)
     const ready = job.members.get(worker)!.ready
-    if (!ready && (m.type === 'lease' || m.type === 'update' || m.type === 'shard-done' || m.type === 'resend')) {
+    if (!ready && (m.type === 'lease' || m.type === 'update' || m.type === 'shard-done' || m.type === 'resend' || m.type === 'report')) {
       return reject('ERR_NOT_JOINED', `${type} before ready`)
     }
     switch (m.type) {
@@ -87,6 +87,8 @@ export function attachWorkers(io: WorkerServer, store: JobStore, out: SocketOutb
         return job.shardDone(worker, m)
       case 'resend':
         return job.resend(worker, m)
+      case 'report':
+        return job.report(worker, m)
       default: {
         const unreachable: never = m
         return unreachable

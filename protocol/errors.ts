@@ -23,6 +23,12 @@ export const ERROR_CODES = {
   ERR_DISCONNECTED: 'the connection to the coordinator dropped; the tab rejoins',
   ERR_MODEL_MOVED: 'the model changed since this model.json was fetched; fetch model.json again',
   ERR_UNAUTHORIZED: 'this API call needs the operator token',
+  ERR_BAD_UPDATE: 'the update failed a check an honest update always passes (structure, norm bound, re-computation); the sender is quarantined',
+  ERR_QUARANTINED: 'the worker sent a bad or two-faced update: it was removed, banned from the job, and its recent updates undone',
+  ERR_BANNED: 'this session or address was quarantined from the job and may not rejoin it',
+  ERR_RATE_LIMITED: 'too many messages from this connection; slow down (the connection is closed if it keeps on)',
+  ERR_ADDRESS_LIMIT: 'too many connections from this network address',
+  ERR_READY_TIMEOUT: 'the worker said hello but was not ready in time; its place is given to others',
   ERR_INTERNAL: 'the coordinator failed on this message; nothing changed',
 } as const
 

@@ -119,6 +119,19 @@ export interface WorkerView {
   leases: Array<{ shard: number; epoch: number }>
 }
 
+/** What the job's defences did (README: "Defences"). */
+export interface DefenceView {
+  /** Rejected worker messages by error code. */
+  rejected: Partial<Record<string, number>>
+  quarantines: number
+  /** The newest quarantines: the worker, why, when. */
+  recent: Array<{ worker: string; reason: string; at: number }>
+  /** Direct receivers' reports on updates confirmed to them: never came, came different. */
+  reports: { missing: number; mismatch: number }
+  /** Workers whose direct-delivery claims failed too often: all their updates go through the relay. */
+  flagged: string[]
+}
+
 /** GET /api/jobs/:id: the summary, the model's layers and tensors with their paths, workers, curve and ledger. */
 export interface JobDetail extends JobSummary {
   info: JobInfo
@@ -133,6 +146,7 @@ export interface JobDetail extends JobSummary {
   curve: Array<{ t: number; clock: number; testAccuracy: number; testLoss: number; samples: number }>
   ledger: Array<{ epoch: number; processed: number; shards: number; missing: number[] }>
   returned: Array<{ worker: string; shard: number; epoch: number }>
+  defence: DefenceView
   startedAt: number | null
   finishedAt: number | null
 }

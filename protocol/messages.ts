@@ -45,6 +45,15 @@ export const HelloSchema = z.object({
 export const SignalSchema = z.object({ type: z.literal('signal'), to: Id, data: SignalDataSchema })
 export const ReadySchema = z.object({ type: z.literal('ready') })
 export const LeaseSchema = z.object({ type: z.literal('lease') })
+/**
+ * What the sender had applied when it computed an update: per peer, the last update of that peer's chain it held
+ * (it applies each peer's updates in chain order), and every server aggregate of clocks below `psUpTo`.
+ */
+export const ViewSchema = z.object({
+  vc: z.record(Id, z.number().int().min(-1)).refine((o) => Object.keys(o).length <= MAX_WORKERS_PER_JOB, 'too many peers'),
+  psUpTo: z.number().int().min(0),
+})
+export type View = z.infer<typeof ViewSchema>
 export const UpdateSchema = z.object({
   type: z.literal('update'),
   /** The batch's summed loss and hits, before the update. */
@@ -54,9 +63,15 @@ export const UpdateSchema = z.object({
   p2pTo: z.array(Id).max(MAX_WORKERS_PER_JOB),
   /** A frame v2 (PROTOCOL.md) with one part per tensor: clock, prev, rows and the parts travel inside. */
   frame: Bytes.refine((b) => b.byteLength <= MAX_UPDATE_BYTES, 'frame too large'),
+  view: ViewSchema,
 })
 export const ShardDoneSchema = z.object({ type: z.literal('shard-done'), lease: Id })
 export const ResendSchema = z.object({ type: z.literal('resend'), from: Id, after: z.number().int().min(-1) })
+/**
+ * A direct receiver's word on an update the coordinator confirmed: `missing` (it never came on the data channel) or
+ * `mismatch` (what came differs from what the coordinator accepted). The coordinator sends the real one.
+ */
+export const ReportSchema = z.object({ type: z.literal('report'), from: Id, clock: z.number().int().min(0), kind: z.enum(['missing', 'mismatch']) })
 export const LinkSchema = z.object({ type: z.literal('link'), peer: Id, state: LinkState })
 /** What a worker counts of its own traffic: data channels, the coordinator's relay and aggregates, its uploads. */
 export const WorkerBytesSchema = z.object({ p2pSent: Count, p2pReceived: Count, relayReceived: Count, psReceived: Count, coordinatorSent: Count })
@@ -76,6 +91,7 @@ export const ClientMessageSchemas = {
   update: UpdateSchema,
   'shard-done': ShardDoneSchema,
   resend: ResendSchema,
+  report: ReportSchema,
   link: LinkSchema,
   stats: StatsSchema,
 } as const
@@ -88,6 +104,12 @@ export interface RelayedUpdate {
   from: string
   /** An ArrayBuffer when a browser receives it. */
   frame: Binary
+}
+
+export interface Confirm {
+  from: string
+  clock: number
+  digest: string
 }
 
 /** The parameter server's sum of every ps part with clock in [from, to): one per worker per move of the min clock. */
@@ -136,6 +158,7 @@ export interface Replies {
   update: { ok: true }
   'shard-done': { ok: true }
   resend: { ok: true; count: number }
+  report: { ok: true; relayed: boolean }
   link: { ok: true }
   stats: { ok: true }
 }
@@ -147,6 +170,11 @@ export interface ServerEvents {
   'peer-left': (m: { worker: string; last: number }) => void
   signal: (m: { from: string; data: SignalData }) => void
   update: (m: RelayedUpdate) => void
+  /**
+   * To each peer the sender named in `p2pTo`: the coordinator accepted the sender's update of this clock, and its sf
+   * frame has this SHA-256 (hex). A peer applies a frame from a data channel only once it matches.
+   */
+  confirm: (m: Confirm) => void
   /** Sent just before the `clock` event whose min it completes. */
   aggregate: (m: Aggregate) => void
   clock: (m: ClockView) => void

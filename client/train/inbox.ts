@@ -2,10 +2,10 @@
 // Each is checked against the model, de-duplicated by the peer's update chain, and applied to the engine.
 import type { ModelPlan } from '../../model/plan.ts'
 import { negatePart, type Part } from '../../model/update.ts'
-import type { Binary } from '../../protocol/bytes.ts'
+import { asBytes, type Binary } from '../../protocol/bytes.ts'
 import { TabgridError } from '../../protocol/errors.ts'
-import { readAggregate, readFrame } from '../../protocol/frames.ts'
-import type { Aggregate, Snapshot } from '../../protocol/messages.ts'
+import { readAggregate, readFrame, type RawFrame } from '../../protocol/frames.ts'
+import type { Aggregate, Confirm, Snapshot, View } from '../../protocol/messages.ts'
 import type { Engine } from '../gpu/engine.ts'
 import { PeerClocks } from './peer-clocks.ts'
 import type { WorkerStatus } from './status.ts'
@@ -17,9 +17,16 @@ export interface Incoming {
   via: 'p2p' | 'relay'
 }
 
-/** A peer's update applied from a data channel that the coordinator has not confirmed yet. */
-interface Unconfirmed {
+/** A peer's update from a data channel, held until the coordinator confirms it accepted the very same frame. */
+interface Held {
+  bytes: Uint8Array
+  frame: RawFrame
+}
+
+/** An update the coordinator stands behind (relayed by it, or confirmed), waiting for its predecessor to apply. */
+interface Trusted {
   clock: number
+  prev: number
   rows: number
   parts: Part[]
 }
@@ -29,12 +36,37 @@ type Early =
   | { kind: 'aggregate'; a: Aggregate }
   | { kind: 'clock'; min: number }
   | { kind: 'left'; peer: string; last: number }
+  | { kind: 'confirm'; c: Confirm }
 
+/** A confirmed update whose frame did not come on the data channel within this long is asked of the coordinator. */
+export const MISSING_AFTER_MS = 400
+/** Unconfirmed frames held per peer; beyond it the oldest go (a peer cannot fill this tab's memory). */
+const MAX_HELD_PER_PEER = 64
+
+/** What the inbox needs from its session besides the engine. */
+export interface InboxHost {
+  /** Tells the coordinator a confirmed update never came directly, or came different; it sends the real one. */
+  report(from: string, clock: number, kind: 'missing' | 'mismatch'): void
+  /** SHA-256 of bytes, hex (WebCrypto in browsers and Node). */
+  digest(bytes: Uint8Array): Promise<string>
+}
+
+/**
+ * Applies peers' updates in each peer's chain order, and only those the coordinator accepted: a frame from a data
+ * channel waits for the coordinator's `confirm` (same SHA-256) before it counts; a relayed one counts at once. So a
+ * tab that sends its peers something other than what it sent the coordinator changes no replica, and what a worker
+ * states as its view (per peer, the last update applied) is exact.
+ */
 export class Inbox {
   /** Null until the snapshot is in: everything that arrives before waits in `early`. */
   clocks: PeerClocks | null = null
   private readonly early: Early[] = []
-  private readonly unconfirmed = new Map<string, Unconfirmed[]>()
+  /** Per peer, by clock: frames from data channels awaiting confirmation. */
+  private readonly held = new Map<string, Map<number, Held>>()
+  /** Per peer, by clock: confirmations whose frame has not come (yet). */
+  private readonly confirms = new Map<string, Map<number, string>>()
+  /** Per peer, by prev: trusted updates waiting for the one before them. */
+  private readonly waiting = new Map<string, Map<number, Trusted>>()
   /** This worker's own ps parts per clock, applied at once, taken back out of the aggregate that sums them in. */
   private readonly ownPs = new Map<number, Part[]>()
   /** Every server aggregate of clocks below this is applied. */
@@ -47,6 +79,7 @@ export class Inbox {
     private readonly engine: Engine,
     private readonly status: WorkerStatus,
     private readonly changed: () => void,
+    private readonly host: InboxHost,
   ) {}
 
   /** The model and what the coordinator held besides it when this worker became ready. */
@@ -63,17 +96,28 @@ export class Inbox {
       if (e.kind === 'frame') this.frame(e.u)
       else if (e.kind === 'aggregate') this.aggregate(e.a)
       else if (e.kind === 'clock') this.clock(e.min)
+      else if (e.kind === 'confirm') this.confirm(e.c)
       else this.left(e.peer, e.last)
     }
   }
 
-  /** A peer's update: dropped with a count if malformed or already applied, else applied. */
+  /** What this worker has applied: per peer the last update of its chain, and the aggregates below psUpTo. */
+  view(): View {
+    return { vc: this.clocks?.contigs() ?? {}, psUpTo: this.psUpTo }
+  }
+
+  /** True when an update of this peer arrived but an earlier one did not: one was lost or is late. */
+  hasGap(peer: string): boolean {
+    return (this.waiting.get(peer)?.size ?? 0) > 0 || (this.confirms.get(peer)?.size ?? 0) > 0
+  }
+
+  /** A peer's update, from a data channel (held until confirmed) or from the coordinator (trusted). */
   frame(u: Incoming): void {
     if (!this.clocks) {
       this.early.push({ kind: 'frame', u })
       return
     }
-    let f
+    let f: RawFrame
     try {
       f = readFrame(u.frame, this.plan.tensors, { expect: 'sf', maxRows: this.batch }, u.via === 'p2p' ? 'ERR_PEER_FRAME' : 'ERR_BAD_SHAPE')
     } catch (e) {
@@ -81,19 +125,86 @@ export class Inbox {
       console.warn(`update from ${u.from} dropped: ${(e as Error).message}`)
       return
     }
-    if (!this.clocks.accept(u.from, f.clock, f.prev)) {
+    if (!this.clocks.isNew(u.from, f.clock) || this.waiting.get(u.from)?.has(f.prev)) {
       this.status.duplicates++
       return
     }
     this.status.bytes[u.via === 'relay' ? 'relayReceived' : 'p2pReceived'] += byteLength(u.frame)
-    this.engine.apply(f.parts, f.rows)
-    if (u.via === 'p2p') {
-      let list = this.unconfirmed.get(u.from)
-      if (!list) this.unconfirmed.set(u.from, (list = []))
-      list.push({ clock: f.clock, rows: f.rows, parts: f.parts })
+    if (u.via === 'relay') {
+      this.forgetClock(u.from, f.clock)
+      this.trust(u.from, f)
+      return
     }
-    this.status.applied++
+    const digest = this.confirms.get(u.from)?.get(f.clock)
+    if (digest !== undefined) {
+      this.confirms.get(u.from)!.delete(f.clock)
+      void this.compare(u.from, asBytes(u.frame), f, digest)
+      return
+    }
+    let held = this.held.get(u.from)
+    if (!held) this.held.set(u.from, (held = new Map()))
+    held.set(f.clock, { bytes: asBytes(u.frame), frame: f })
+    if (held.size > MAX_HELD_PER_PEER) held.delete(held.keys().next().value!)
+  }
+
+  /** The coordinator accepted `from`'s update of `clock`, whose frame we were named to receive directly. */
+  confirm(c: Confirm): void {
+    if (!this.clocks) {
+      this.early.push({ kind: 'confirm', c })
+      return
+    }
+    if (!this.clocks.isNew(c.from, c.clock)) return
+    const h = this.held.get(c.from)?.get(c.clock)
+    if (h) {
+      this.held.get(c.from)!.delete(c.clock)
+      void this.compare(c.from, h.bytes, h.frame, c.digest)
+      return
+    }
+    let list = this.confirms.get(c.from)
+    if (!list) this.confirms.set(c.from, (list = new Map()))
+    list.set(c.clock, c.digest)
+    setTimeout(() => {
+      if (this.confirms.get(c.from)?.get(c.clock) !== c.digest) return
+      this.confirms.get(c.from)!.delete(c.clock)
+      this.status.missingDirect++
+      this.host.report(c.from, c.clock, 'missing')
+    }, MISSING_AFTER_MS)
+  }
+
+  private async compare(from: string, bytes: Uint8Array, f: RawFrame, expected: string): Promise<void> {
+    const got = await this.host.digest(bytes)
+    if (got === expected) {
+      if (this.clocks!.isNew(from, f.clock)) this.trust(from, f)
+      return
+    }
+    this.status.mismatches++
+    console.warn(`update ${f.clock} from ${from} on the data channel differs from what the coordinator accepted; asking it for the real one`)
+    this.host.report(from, f.clock, 'mismatch')
+  }
+
+  /** Applies a trusted update if it is next in its sender's chain, then any that were waiting behind it. */
+  private trust(from: string, f: RawFrame): void {
+    const clocks = this.clocks!
+    let waiting = this.waiting.get(from)
+    if (!waiting) this.waiting.set(from, (waiting = new Map()))
+    waiting.set(f.prev, { clock: f.clock, prev: f.prev, rows: f.rows, parts: f.parts })
+    for (let next = waiting.get(clocks.contig(from)); next; next = waiting.get(clocks.contig(from))) {
+      waiting.delete(next.prev)
+      if (!clocks.accept(from, next.clock, next.prev)) continue
+      this.engine.apply(next.parts, next.rows)
+      this.status.applied++
+      this.forgetClock(from, next.clock)
+    }
+    if (!waiting.size) this.waiting.delete(from)
     this.changed()
+  }
+
+  /** Drops held frames and confirmations of `from` up to `clock`: that update is in (or will never be). */
+  private forgetClock(from: string, clock: number): void {
+    for (const m of [this.held.get(from), this.confirms.get(from)]) {
+      if (!m) continue
+      for (const c of m.keys()) if (c <= clock) m.delete(c)
+    }
   }
 
   /** This worker's own update for `clock` carried these ps parts (already applied by its step). */
@@ -134,34 +245,23 @@ export class Inbox {
     this.changed()
   }
 
-  /** The coordinator holds these peers' updates up to `last[peer]`: they can no longer be taken back. */
-  confirm(last: Record<string, number>): void {
-    for (const [peer, list] of this.unconfirmed) {
-      const upTo = last[peer]
-      if (upTo === undefined) continue
-      const keep = list.filter((e) => e.clock > upTo)
-      if (keep.length) this.unconfirmed.set(peer, keep)
-      else this.unconfirmed.delete(peer)
-    }
-  }
-
   /**
-   * A peer left; `last` is its final update at the coordinator. Updates it sent us directly that never reached the
-   * coordinator (its tab closed mid-send) are undone, so this replica stays equal to the coordinator's, which is
-   * what every joiner starts from. Returns the clock up to which we hold its updates, to fetch the rest.
+   * A peer left; `last` is its final update at the coordinator. Nothing of it beyond `last` will count: frames held
+   * or waiting past it are dropped (nothing unconfirmed was ever applied). Returns the clock up to which we hold its
+   * updates, to fetch the rest.
    */
   left(peer: string, last: number): number | undefined {
     if (!this.clocks) {
       this.early.push({ kind: 'left', peer, last })
       return undefined
     }
-    for (const e of this.unconfirmed.get(peer) ?? []) {
-      if (e.clock <= last) continue
-      this.engine.apply(e.parts.map((p) => negatePart(this.plan.tensors[p.tensor], p, e.rows)), e.rows)
-      this.status.reverted++
-    }
-    this.unconfirmed.delete(peer)
     this.clocks.left(peer, last)
+    const waiting = this.waiting.get(peer)
+    if (waiting) for (const [prev, t] of waiting) if (t.clock > last) waiting.delete(prev)
+    for (const m of [this.held.get(peer), this.confirms.get(peer)]) {
+      if (!m) continue
+      for (const c of m.keys()) if (c > last) m.delete(c)
+    }
     return this.clocks.contig(peer)
   }
 }

@@ -92,6 +92,7 @@ export class Loop {
       if (!h.running()) return
       h.setPhase('training')
       const rows = Math.min(batch, shard.n - row0)
+      const view = h.inbox.view()
       const step = await engine.step(row0, rows, -lease.lr / rows, h.paths())
       if (!h.running()) return
       const sf = step.parts.filter((p) => p.path === 'sf')
@@ -100,7 +101,7 @@ export class Loop {
       // Not awaited: socket.io keeps order, so the next clock need not wait a round trip to the coordinator.
       // A rejection surfaces at the next clock (or before shard-done) and stops the loop.
       const frame = encodeFrame({ clock, prev, rows, parts: step.parts })
-      const ack = link.request('update', { type: 'update', loss: step.loss, correct: step.correct, p2pTo, frame })
+      const ack = link.request('update', { type: 'update', loss: step.loss, correct: step.correct, p2pTo, frame, view })
       ack.catch(() => undefined)
       acks.push(ack)
       if (acks.length > MAX_UNACKED) await acks.shift()
@@ -130,7 +131,7 @@ export class Loop {
       const missing = slowestOk ? clocks.missing(view, c, s) : []
       if (slowestOk && missing.length === 0) break
       h.setPhase(slowestOk ? 'waiting-updates' : 'waiting-slowest')
-      const overdue = missing.some((m) => clocks.hasGap(m.peer)) ? GAP_RESEND_AFTER_MS : RESEND_AFTER_MS
+      const overdue = missing.some((m) => h.inbox.hasGap(m.peer)) ? GAP_RESEND_AFTER_MS : RESEND_AFTER_MS
       if (missing.length && performance.now() - asked > overdue) {
         asked = performance.now()
         await Promise.all(missing.map((m) => this.resend(m.peer, m.after)))

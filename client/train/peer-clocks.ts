@@ -52,6 +52,21 @@ export class PeerClocks {
     return true
   }
 
+  /** False for an update already applied, or one past a departed peer's last accepted update. */
+  isNew(peer: string, clock: number): boolean {
+    if (peer === this.me) return false
+    const ch = this.chains.get(peer)
+    if (!ch) return true
+    return clock > ch.contig && !ch.seen.has(clock) && (ch.final === undefined || clock <= ch.final)
+  }
+
+  /** Per peer, the last update of its chain applied here. */
+  contigs(): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const [p, ch] of this.chains) out[p] = ch.contig
+    return out
+  }
+
   /** A peer left; `last` is its final update clock at the coordinator: later ones are refused from now on. */
   left(peer: string, last: number): void {
     this.chain(peer).final = last

@@ -9,6 +9,7 @@ import type { CommView, JobInfo } from '../../protocol/job.ts'
 import type { ClockView } from '../../protocol/messages.ts'
 import type { Engine } from '../gpu/engine.ts'
 import type { CoordinatorLink } from '../transport/coordinator.ts'
+import { sha256Hex } from '../transport/digest.ts'
 import { PeerMesh, type MeshOptions } from '../transport/peer-mesh.ts'
 import { Inbox } from './inbox.ts'
 import { Loop, type LoopHost } from './loop.ts'
@@ -196,13 +197,13 @@ export class Session implements LoopHost {
     link.onDisconnect((why) => this.destroy(new TabgridError('ERR_DISCONNECTED', `lost the coordinator (${why})`)))
     link.on('signal', this.guard((m) => this.mesh?.signal(m.from, m.data)))
     link.on('update', this.guard((u) => this.inbox.frame({ ...u, via: 'relay' })))
+    link.on('confirm', this.guard((c) => this.inbox.confirm(c)))
     link.on('aggregate', this.guard((a) => this.inbox.aggregate(a)))
     link.on(
       'clock',
       this.guard((v) => {
         if (v.min >= this.clockView.min) this.clockView = v
         this.inbox.clock(v.min)
-        this.inbox.confirm(v.last)
         this.status.minClock = this.clockView.min
         this.notify()
       }),
@@ -249,7 +250,10 @@ export class Session implements LoopHost {
     this.status.job = hello.job
     this.setPaths(hello.paths)
     this.engine = backend.create(this.plan)
-    this.inbox = new Inbox(this.plan, this.job.hyper.batch, this.me, this.engine, this.status, () => this.notify())
+    this.inbox = new Inbox(this.plan, this.job.hyper.batch, this.me, this.engine, this.status, () => this.notify(), {
+      report: (from, clock, kind) => void link.request('report', { type: 'report', from, clock, kind }).catch((e: Error) => console.warn(e.message)),
+      digest: sha256Hex,
+    })
     this.loop = new Loop(this)
     for (const f of this.deferred!.splice(0)) f()
     this.deferred = null

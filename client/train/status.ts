@@ -28,8 +28,10 @@ export interface WorkerStatus {
   duplicates: number
   rejectedFrames: number
   resends: number
-  /** Updates undone because their sender left before the coordinator got them. */
-  reverted: number
+  /** Confirmed updates that never came on the data channel: asked of the coordinator. */
+  missingDirect: number
+  /** Updates whose data-channel copy differed from what the coordinator accepted: dropped, the real one fetched. */
+  mismatches: number
   sspWaitMs: number
   error?: string
 }
@@ -57,7 +59,8 @@ export function initialStatus(): WorkerStatus {
     duplicates: 0,
     rejectedFrames: 0,
     resends: 0,
-    reverted: 0,
+    missingDirect: 0,
+    mismatches: 0,
     sspWaitMs: 0,
   }
 }

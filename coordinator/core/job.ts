@@ -1,4 +1,5 @@
 // One training job's state machine: members, SSP clock, shard ledger, relay, parameter server, replica. No sockets.
+import { createHash } from 'node:crypto'
 import { learningRate } from '../../apps/sgd/schedule.ts'
 import { initParams } from '../../model/params.ts'
 import type { ModelPlan } from '../../model/plan.ts'
@@ -9,6 +10,9 @@ import { MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
 import type { LeaseGrant, Msg, Replies, ServerEvents, WorkerBytes } from '../../protocol/messages.ts'
 import { encodeShard } from '../../protocol/shard.ts'
 import type { Dataset } from '../data/index.ts'
+import { ClaimBook } from './claims.ts'
+import { Defence, type DefenceEvent } from './defence.ts'
+import { referenceNorms, UpdateGuard } from './guard.ts'
 import { CommState } from './comm.ts'
 import { inlineEvaluator, TestCurve, type Evaluator } from './evaluator.ts'
 import { ShardLedger, type Lease } from './ledger.ts'
@@ -17,6 +21,9 @@ import { Replica } from './replica.ts'
 import { SspTable } from './ssp.ts'
 import { partSizes, Traffic } from './traffic.ts'
 import { LOG_MARGIN_CLOCKS, UpdateLog } from './update-log.ts'
+
+/** A resend serves at most 2s + this many updates of one peer per request. */
+export const RESEND_SLACK = 4
 
 /** Where a job's outbound events go; the socket layer implements it, tests fake it. */
 export interface Outbox {
@@ -48,6 +55,8 @@ export interface JobOptions {
   /** Evaluates the replica on the test split; by default in this thread. */
   evaluator?: Evaluator
   onError?: (e: Error) => void
+  /** Every rejection, report, flag and quarantine, for the log. */
+  onEvent?: (e: DefenceEvent) => void
 }
 
 export type Reply<T extends keyof Replies> = Replies[T] | Rejection
@@ -61,6 +70,10 @@ export class JobCore {
   readonly traffic: Traffic
   readonly curve: TestCurve
   readonly log = new UpdateLog()
+  readonly claims = new ClaimBook()
+  readonly guard: UpdateGuard
+  /** Rejections, quarantines, bans and flags: counted for the job view, each one logged. */
+  readonly defence: Defence
   readonly members = new Map<string, Member>()
   readonly clocksByWorker = new Map<string, number>()
   /** Workers that were members and left: late references to them are harmless. */
@@ -85,10 +98,13 @@ export class JobCore {
     opts: JobOptions = {},
   ) {
     this.now = opts.now ?? Date.now
+    this.defence = new Defence(this.now, opts.onEvent)
     const { hyper } = info
     this.ssp = new SspTable(hyper.staleness)
     this.ledger = new ShardLedger(info.shards.count, hyper.epochs)
     this.replica = new Replica(plan, opts.initial ?? initParams(plan))
+    const first = Math.min(info.shards.size, data.train.n)
+    this.guard = new UpdateGuard(plan, referenceNorms(plan, this.replica.params, data.train.x, data.train.y, first, Math.min(hyper.batch, first)))
     this.ps = new ParamServer(plan.tensors)
     this.comm = new CommState(plan, hyper.batch, hyper.fanout, hyper.paths)
     this.comm.decide(hyper.minWorkers, this.now(), 0)
@@ -189,8 +205,14 @@ export class JobCore {
     const held = this.ledger.leasesOf(worker)[0]
     if (!held) return reject('ERR_LEASE', 'updates come only from a worker that holds a shard')
     if (held.rows + f.rows > this.shardRows(held.shard)) return reject('ERR_BAD_SHAPE', `more rows than shard ${held.shard} has`)
+    const problem = this.guard.check(f.parts, { lr: held.lr, rows: f.rows, ...this.batchOf(held.shard, held.rows, f.rows) })
+    if (problem) {
+      this.quarantine(worker, `clock ${f.clock}: ${problem}`)
+      return reject('ERR_BAD_UPDATE', problem)
+    }
     const recorded = this.ssp.record(worker, f.clock, f.prev)
     if ('ok' in recorded) return recorded
+    this.guard.accept(f.parts, held.lr, f.rows)
     // Accepted: from here on the update counts.
     held.rows += f.rows
     const me = this.members.get(worker)!
@@ -205,12 +227,18 @@ export class JobCore {
     this.replica.receive({ from: worker, clock: f.clock, rows: f.rows, sf, frame })
     this.ps.push(f.clock, f.parts)
     const sizes = partSizes(sf)
-    this.log.add({ from: worker, clock: f.clock, prev: f.prev, frame, sizes })
+    // A flagged sender's direct-delivery claims are not believed: everyone gets its updates from the relay.
+    const direct = new Set(this.claims.flagged.has(worker) ? [] : m.p2pTo)
+    const digest = createHash('sha256').update(frame).digest('hex')
+    this.log.add({ from: worker, clock: f.clock, prev: f.prev, frame, sizes, digest, direct })
     this.traffic.upload(m.frame.byteLength, f.parts)
-    const direct = new Set(m.p2pTo)
     this.traffic.direct(frame.byteLength, sf, direct.size)
     for (const [id, peer] of this.members) {
-      if (id === worker || !peer.ready || direct.has(id)) continue
+      if (id === worker || !peer.ready) continue
+      if (direct.has(id)) {
+        this.out.send(id, 'confirm', { from: worker, clock: f.clock, digest })
+        continue
+      }
       this.out.send(id, 'update', { from: worker, frame })
       this.traffic.relayed(frame.byteLength, sizes)
     }
@@ -228,14 +256,35 @@ export class JobCore {
     return { ok: true }
   }
 
+  /** Updates of a peer the worker asks for again: the oldest few it lacks, never the whole log at once. */
   resend(worker: string, m: Msg<'resend'>): Reply<'resend'> {
     const { updates, truncated } = this.log.since(m.from, m.after)
     if (truncated) return reject('ERR_LOG_TRUNCATED', `updates of ${m.from} after clock ${m.after} are no longer all logged`)
-    for (const u of updates) {
+    // A worker never lacks more than about 2s + 2 updates of one peer (the bound stops it first); it asks again later.
+    const batch = updates.slice(0, 2 * this.info.hyper.staleness + RESEND_SLACK)
+    for (const u of batch) {
       this.out.send(worker, 'update', { from: u.from, frame: u.frame })
       this.traffic.relayed(u.frame.byteLength, u.sizes)
     }
-    return { ok: true, count: updates.length }
+    return { ok: true, count: batch.length }
+  }
+
+  /**
+   * A direct receiver says an update confirmed to it never came on the data channel, or came different: it gets the
+   * real one from the log, and the sender's claim is counted against it (flagged senders lose direct delivery;
+   * senders that several peers caught sending two versions are quarantined).
+   */
+  report(worker: string, m: Msg<'report'>): Reply<'report'> {
+    const u = this.log.get(m.from, m.clock)
+    if (!u || !u.direct.has(worker)) return { ok: true, relayed: false }
+    this.out.send(worker, 'update', { from: u.from, frame: u.frame })
+    this.traffic.relayed(u.frame.byteLength, u.sizes)
+    const flagged = this.claims.report(m.from, worker, m.kind)
+    this.defence.reported(m.from, worker, m.clock, m.kind, flagged)
+    if (m.kind === 'mismatch' && this.claims.equivocating(m.from) && this.members.has(m.from)) {
+      this.quarantine(m.from, `peers received frames from it that differ from what it sent the coordinator (clock ${m.clock})`)
+    }
+    return { ok: true, relayed: true }
   }
 
   link(worker: string, m: Msg<'link'>): Reply<'link'> {
@@ -266,6 +315,17 @@ export class JobCore {
     }
     if (moved) this.minMoved()
     this.redecide()
+  }
+
+  /**
+   * A worker that sent a bad or two-faced update: evicted with ERR_QUARANTINED (the edge bans it from the job) and
+   * removed like any departure, so its peers drop what they hold of it beyond its last accepted update.
+   */
+  quarantine(worker: string, reason: string): void {
+    if (!this.members.has(worker)) return
+    this.defence.quarantined(worker, reason)
+    this.out.evict(worker, reject('ERR_QUARANTINED', reason))
+    this.leave(worker)
   }
 
   /** Periodic duties: evict stalled workers, evaluate. */
@@ -336,6 +396,13 @@ export class JobCore {
   }
 
   // ── internals ──────────────────────────────────────────────────────────────────────────────────
+
+  /** Inputs and labels of rows [from, from + rows) of a shard. */
+  private batchOf(shard: number, from: number, rows: number): { x: Float32Array; y: Uint8Array } {
+    const r0 = shard * this.info.shards.size + from
+    const J = this.plan.inputSize
+    return { x: this.data.train.x.subarray(r0 * J, (r0 + rows) * J), y: this.data.train.y.subarray(r0, r0 + rows) }
+  }
 
   private shardRows(shard: number): number {
     const size = this.info.shards.size

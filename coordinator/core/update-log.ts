@@ -7,6 +7,10 @@ export interface LoggedUpdate {
   frame: Uint8Array
   /** Payload bytes per tensor in the frame, for the traffic accounting of a resend. */
   sizes: Array<{ tensor: number; bytes: number }>
+  /** SHA-256 of `frame` (hex): what direct receivers compare the data channel's copy with. */
+  digest: string
+  /** The peers the sender said it sent the frame to directly. */
+  direct: ReadonlySet<string>
 }
 
 /** How many clocks below the job's read horizon (min − s − 1) updates stay available for resend. */
@@ -30,12 +34,29 @@ export class UpdateLog {
     return { updates, truncated }
   }
 
-  /** Drops updates with clock < keepFrom, but always keeps each sender's newest. */
-  trim(keepFrom: number): void {
+  get(from: string, clock: number): LoggedUpdate | undefined {
+    const list = this.bySender.get(from)
+    if (!list) return undefined
+    for (let i = list.length - 1; i >= 0; i--) if (list[i].clock === clock) return list[i]
+    return undefined
+  }
+
+  /** Senders with entries (departed ones stay until trimmed past). */
+  get senders(): number {
+    return this.bySender.size
+  }
+
+  /**
+   * Drops updates with clock < keepFrom. A live sender keeps its newest (the next one names it as `prev`); a departed
+   * one (`live` says no) loses everything below keepFrom, so churn leaves nothing behind.
+   */
+  trim(keepFrom: number, live: (from: string) => boolean = () => true): void {
     for (const [from, list] of this.bySender) {
+      const keepLast = live(from) ? 1 : 0
       let i = 0
-      while (i < list.length - 1 && list[i].clock < keepFrom) i++
-      if (i > 0) this.bySender.set(from, list.slice(i))
+      while (i < list.length - keepLast && list[i].clock < keepFrom) i++
+      if (i === list.length) this.bySender.delete(from)
+      else if (i > 0) this.bySender.set(from, list.slice(i))
     }
   }
 

@@ -1,8 +1,9 @@
 // The worker's inbox: aggregates applied without the worker's own share, empty clock ranges, events before the
-// snapshot, duplicates, and undoing a departed peer's unconfirmed factors.
+// snapshot, duplicates, and data-channel frames that count only once the coordinator confirmed the same bytes.
 import { describe, expect, it } from 'vitest'
 import { createCpuEngine } from '../../client/gpu/cpu-engine.ts'
-import { Inbox } from '../../client/train/inbox.ts'
+import { Inbox, MISSING_AFTER_MS } from '../../client/train/inbox.ts'
+import { sha256Hex } from '../../client/transport/digest.ts'
 import { initialStatus } from '../../client/train/status.ts'
 import { initParams, maxAbsDiff } from '../../model/params.ts'
 import { planModel } from '../../model/plan.ts'
@@ -22,9 +23,10 @@ function setup(psFrom = 0) {
   const model = initParams(plan)
   engine.setModel(model)
   const status = initialStatus()
-  const inbox = new Inbox(plan, 4, 'me', engine, status, () => {})
+  const reports: string[] = []
+  const inbox = new Inbox(plan, 4, 'me', engine, status, () => {}, { report: (from, clock, kind) => reports.push(`${kind} ${from}:${clock}`), digest: sha256Hex })
   const snap: Snapshot = { clock: psFrom, model: new Uint8Array(0), vc: {}, pending: [], view: { min: psFrom, last: {} }, psFrom }
-  return { engine, model, status, inbox, snap }
+  return { engine, model, status, inbox, snap, reports }
 }
 
 const ps = (p: Part[]) => p.filter((q) => q.path === 'ps')
@@ -80,23 +82,65 @@ describe('Inbox', () => {
     expect(inbox.psUpTo).toBe(7)
   })
 
-  it('drops duplicates and malformed frames with counts; undoes a departed peer’s factors the coordinator never got', async () => {
+  it('drops duplicates and malformed frames with counts; a departed peer’s unconfirmed frames never count', async () => {
     const { engine, model, status, inbox, snap } = setup()
     inbox.start(snap)
     const f0 = sf(randomParts(plan, [...paths], 4, rand))
     const f1 = sf(randomParts(plan, [...paths], 4, rand))
     const frame0 = encodeFrame({ clock: 0, prev: -1, rows: 4, parts: f0 })
     inbox.frame({ from: 'p', frame: frame0, via: 'p2p' })
+    inbox.frame({ from: 'p', frame: frame0, via: 'relay' }) // the coordinator's copy counts at once
     inbox.frame({ from: 'p', frame: frame0, via: 'relay' })
     inbox.frame({ from: 'p', frame: encodeFrame({ clock: 1, prev: 0, rows: 4, parts: f1 }), via: 'p2p' })
     inbox.frame({ from: 'p', frame: new Uint8Array(5), via: 'p2p' })
     expect(status.duplicates).toBe(1)
     expect(status.rejectedFrames).toBe(1)
-    inbox.confirm({ p: 0 }) // the coordinator holds clock 0
-    expect(inbox.left('p', 0)).toBe(1)
-    expect(status.reverted).toBe(1)
+    expect(inbox.left('p', 0)).toBe(0) // clock 1 never reached the coordinator: it is dropped, never applied
     const want = model.slice()
     applyParts(want, plan.tensors, f0, 4)
     expect(maxAbsDiff(await engine.readModel(), want)).toBeLessThan(1e-6)
+    expect(inbox.view().vc).toEqual({ p: 0 })
+  })
+
+  it('applies a data-channel frame only once the coordinator confirms its digest, in chain order', async () => {
+    const { engine, model, status, inbox, snap, reports } = setup()
+    inbox.start(snap)
+    const f0 = sf(randomParts(plan, [...paths], 4, rand))
+    const f1 = sf(randomParts(plan, [...paths], 4, rand))
+    const frame0 = encodeFrame({ clock: 0, prev: -1, rows: 4, parts: f0 })
+    const frame1 = encodeFrame({ clock: 1, prev: 0, rows: 4, parts: f1 })
+    inbox.frame({ from: 'p', frame: frame1, via: 'p2p' })
+    inbox.frame({ from: 'p', frame: frame0, via: 'p2p' })
+    expect(maxAbsDiff(await engine.readModel(), model)).toBe(0) // nothing counts before the coordinator says so
+    inbox.confirm({ from: 'p', clock: 1, digest: await sha256Hex(frame1) })
+    await new Promise((r) => setTimeout(r, 10))
+    expect(inbox.view().vc).toEqual({}) // clock 1 waits for clock 0
+    expect(inbox.hasGap('p')).toBe(true)
+    inbox.confirm({ from: 'p', clock: 0, digest: await sha256Hex(frame0) })
+    await new Promise((r) => setTimeout(r, 10))
+    expect(inbox.view().vc).toEqual({ p: 1 })
+    const want = model.slice()
+    applyParts(want, plan.tensors, f0, 4)
+    applyParts(want, plan.tensors, f1, 4)
+    expect(maxAbsDiff(await engine.readModel(), want)).toBeLessThan(1e-6)
+    expect(status.applied).toBe(2)
+    expect(reports).toEqual([])
+  })
+
+  it('drops and reports a frame that differs from what the coordinator accepted, and one that never came', async () => {
+    const { engine, model, status, inbox, snap, reports } = setup()
+    inbox.start(snap)
+    const honest = sf(randomParts(plan, [...paths], 4, rand))
+    const lie = honest.map((p) => ({ ...p, floats: p.floats.map((v) => v * 1000) }))
+    inbox.frame({ from: 'p', frame: encodeFrame({ clock: 0, prev: -1, rows: 4, parts: lie }), via: 'p2p' })
+    inbox.confirm({ from: 'p', clock: 0, digest: await sha256Hex(encodeFrame({ clock: 0, prev: -1, rows: 4, parts: honest })) })
+    await new Promise((r) => setTimeout(r, 10))
+    expect(reports).toEqual(['mismatch p:0'])
+    expect(status.mismatches).toBe(1)
+    expect(maxAbsDiff(await engine.readModel(), model)).toBe(0)
+    inbox.confirm({ from: 'q', clock: 0, digest: 'ab'.repeat(32) })
+    await new Promise((r) => setTimeout(r, MISSING_AFTER_MS + 50))
+    expect(reports).toEqual(['mismatch p:0', 'missing q:0'])
+    expect(status.missingDirect).toBe(1)
   })
 })

@@ -7,7 +7,7 @@ import type { Rejection } from '../../protocol/errors.ts'
 import { encodeFrame, readAggregate, readFrame } from '../../protocol/frames.ts'
 import type { Aggregate, RelayedUpdate } from '../../protocol/messages.ts'
 import { mulberry32 } from '../helpers/random.ts'
-import { randomUpdate, tinyDataset, tinyJob } from '../helpers/tiny-data.ts'
+import { workerUpdate, tinyDataset, tinyJob } from '../helpers/tiny-data.ts'
 
 class FakeOutbox implements Outbox {
   events: Array<{ to: string; event: string; msg: unknown }> = []
@@ -53,7 +53,7 @@ function twoRunning() {
 
 /** Sends a random update; returns its parts so the test can replay it. */
 function send(w: string, clock: number, prev: number, rows = 4, p2pTo: string[] = []) {
-  const u = randomUpdate(job, clock, prev, rows, rand, p2pTo)
+  const u = workerUpdate(job, w, clock, prev, rows, p2pTo)
   return { reply: job.update(w, u.msg), parts: u.parts, rows }
 }
 
@@ -161,7 +161,7 @@ describe('JobCore', () => {
     send('a', 0, -1)
     const before = { params: job.replica.params.slice(), clocks: job.ssp.clocks(), traffic: job.traffic.totals(), samples: job.samples, held: job.ps.heldFloats }
     out.events = []
-    const good = () => randomUpdate(job, 1, 0, 4, rand)
+    const good = () => workerUpdate(job, 'a', 1, 0, 4)
     const withParts = (f: (p: Part[]) => Part[], rows = 4, clock = 1, prev = 0) => {
       const u = good()
       return { ...u.msg, frame: encodeFrame({ clock, prev, rows, parts: f(u.parts) }) }

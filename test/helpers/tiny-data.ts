@@ -1,4 +1,5 @@
 // A small random dataset, a small MLP planned on it, and update frames shaped for it: for tests of the core.
+import { trainStep } from '../../model/network.ts'
 import type { Outbox } from '../../coordinator/core/job.ts'
 import { JobCore } from '../../coordinator/core/job.ts'
 import type { Dataset } from '../../coordinator/data/index.ts'
@@ -54,8 +55,15 @@ export function randomParts(plan: ModelPlan, paths: readonly Path[], rows: numbe
   })
 }
 
-/** An update message for clock/prev with random parts on the job's current paths. */
-export function randomUpdate(job: JobCore, clock: number, prev: number, rows: number, rand: () => number, p2pTo: string[] = []) {
-  const parts = randomParts(job.plan, job.comm.paths, rows, rand)
-  return { msg: { type: 'update' as const, loss: 1, correct: 0, p2pTo, frame: encodeFrame({ clock, prev, rows, parts }) }, parts, rows }
+/**
+ * An honest update of `worker` for clock/prev: one SGD step on the next `rows` of the shard it holds, at its lease's
+ * rate, computed on the coordinator's replica, on the job's current paths. It passes the coordinator's checks.
+ */
+export function workerUpdate(job: JobCore, worker: string, clock: number, prev: number, rows: number, p2pTo: string[] = []) {
+  // a worker without a lease (the coordinator will refuse it) gets a step on the first rows
+  const held = job.ledger.leasesOf(worker)[0] ?? { shard: 0, rows: 0, lr: job.lr }
+  const start = held.shard * job.info.shards.size + held.rows
+  const { parts } = trainStep(job.plan, job.replica.params, job.data.train.x, job.data.train.y, start, rows, -held.lr / rows, job.comm.paths)
+  const msg = { type: 'update' as const, loss: 1, correct: 0, p2pTo, frame: encodeFrame({ clock, prev, rows, parts }), view: { vc: {}, psUpTo: 0 } }
+  return { msg, parts, rows }
 }
