@@ -368,3 +368,67 @@ describe('JobCore', () => {
   })
 })
 
+
+describe('JobCore defences', () => {
+  it('quarantines a worker whose update fails a check: refused, evicted, removed, counted; the others go on', () => {
+    twoRunning()
+    hello('c')
+    job.ready('c')
+    const honest = workerUpdate(job, 'a', 0, -1, 4)
+    const bad = encodeFrame({ clock: 0, prev: -1, rows: 4, parts: honest.parts.map((p) => ({ ...p, floats: p.floats.map((v) => v * -1000) })) })
+    const before = job.replica.params.slice()
+    const r = job.update('a', { ...honest.msg, frame: bad })
+    expect(r).toMatchObject({ ok: false, code: 'ERR_BAD_UPDATE' })
+    expect(out.evicted).toEqual([{ worker: 'a', why: expect.objectContaining({ code: 'ERR_QUARANTINED' }) }])
+    expect(job.members.has('a')).toBe(false)
+    expect(out.of('peer-left').map((e) => e.to).sort()).toEqual(['b', 'c'])
+    expect(job.defence.snapshot()).toMatchObject({ quarantines: 1, recent: [{ worker: 'a', reason: expect.stringMatching(/^clock 0: dense_/) }] })
+    expect(job.ssp.clocks().a).toBeUndefined()
+    expect(job.replica.params).toEqual(before)
+    expect(send('b', 0, -1).reply).toEqual({ ok: true })
+  })
+
+  it('confirms an update to its direct receivers with the frame’s SHA-256; a receiver that reports it missing gets it', () => {
+    twoRunning()
+    hello('c')
+    job.ready('c')
+    out.events = []
+    send('a', 0, -1, 4, ['b', 'c'])
+    const confirms = out.of('confirm')
+    expect(confirms.map((e) => e.to).sort()).toEqual(['b', 'c'])
+    const logged = job.log.get('a', 0)!
+    expect(confirms[0].msg).toEqual({ from: 'a', clock: 0, digest: logged.digest })
+    expect(logged.digest).toMatch(/^[0-9a-f]{64}$/)
+    expect(out.of('update')).toHaveLength(0)
+    expect(job.report('b', { type: 'report', from: 'a', clock: 0, kind: 'missing' })).toEqual({ ok: true, relayed: true })
+    expect(out.of('update').map((e) => e.to)).toEqual(['b'])
+    // a worker that was not named as a direct receiver gets nothing by reporting
+    expect(job.report('b', { type: 'report', from: 'a', clock: 7, kind: 'missing' })).toEqual({ ok: true, relayed: false })
+  })
+
+  it('a sender whose direct deliveries keep failing is flagged (relay only); one two peers caught two-faced is quarantined', () => {
+    twoRunning()
+    hello('c')
+    job.ready('c')
+    job.lease('c')
+    expect(send('b', 0, -1).reply.ok && send('c', 0, -1).reply.ok).toBe(true)
+    for (let c = 0; c < 2; c++) {
+      send('a', c, c - 1, 4, ['b', 'c'])
+      for (const w of ['b', 'c']) job.report(w, { type: 'report', from: 'a', clock: c, kind: 'missing' })
+    }
+    expect(job.defence.snapshot().flagged).toEqual(['a'])
+    out.events = []
+    send('a', 2, 1, 2, ['b', 'c'])
+    expect(out.of('confirm')).toHaveLength(0)
+    expect(out.of('update').map((e) => e.to).sort()).toEqual(['b', 'c'])
+    hello('d')
+    job.ready('d')
+    job.lease('d')
+    expect(send('d', 1, -1, 4, ['b', 'c']).reply).toEqual({ ok: true })
+    job.report('b', { type: 'report', from: 'd', clock: 1, kind: 'mismatch' })
+    expect(job.members.has('d')).toBe(true) // one peer's word is not enough
+    job.report('c', { type: 'report', from: 'd', clock: 1, kind: 'mismatch' })
+    expect(job.members.has('d')).toBe(false)
+    expect(out.evicted.at(-1)).toMatchObject({ worker: 'd', why: { code: 'ERR_QUARANTINED' } })
+  })
+})

@@ -1,0 +1,74 @@
+// The acceptance rule: honest steps of every model kind pass, on any path; scaled, flipped, huge and empty ones fail.
+import { describe, expect, it } from 'vitest'
+import { structureProblem } from '../../apps/sgd/checks.ts'
+import { builtinDataset } from '../../coordinator/data/index.ts'
+import { referenceNorms, UpdateGuard } from '../../coordinator/core/guard.ts'
+import { trainStep } from '../../model/network.ts'
+import { initParams } from '../../model/params.ts'
+import { planModel } from '../../model/plan.ts'
+import { presetSpec } from '../../model/spec.ts'
+import { applyParts, type Part, type Path } from '../../model/update.ts'
+
+const data = builtinDataset({ seed: 3, train: 400, test: 10 })
+const B = 8
+const lr = 0.05
+
+function setup(model: string, pathsFor: (factorable: boolean) => Path) {
+  const plan = planModel(presetSpec(model, data.classes), data)
+  const params = initParams(plan)
+  const paths = plan.tensors.map((t) => pathsFor(t.factorable))
+  const guard = new UpdateGuard(plan, referenceNorms(plan, params, data.train.x, data.train.y, 50, B))
+  const step = (row0: number, p = params) => trainStep(plan, p, data.train.x, data.train.y, row0, B, -lr / B, paths).parts
+  const ctx = (row0: number) => ({ lr, rows: B, x: data.train.x.subarray(row0 * plan.inputSize, (row0 + B) * plan.inputSize), y: data.train.y.subarray(row0, row0 + B) })
+  return { plan, params, guard, step, ctx }
+}
+
+const map = (parts: Part[], f: (v: number, p: Part, i: number) => number) => parts.map((p) => ({ ...p, floats: p.floats.map((v, i) => f(v, p, i)) }))
+
+const kinds: Array<[string, string, (f: boolean) => Path]> = [
+  ['mlr', 'all ps', () => 'ps'],
+  ['mlr', 'sf kernel', (f) => (f ? 'sf' : 'ps')],
+  ['mlp:32', 'sf kernels', (f) => (f ? 'sf' : 'ps')],
+  ['mlp:32', 'all ps', () => 'ps'],
+  ['cnn', 'sf dense kernels', (f) => (f ? 'sf' : 'ps')],
+]
+
+describe('UpdateGuard', () => {
+  it.each(kinds)('%s (%s): 40 honest steps of a training run all pass', (model, _, paths) => {
+    const { plan, params, guard, step, ctx } = setup(model, paths)
+    const p = params.slice()
+    for (let i = 0; i < 40; i++) {
+      const row0 = (i * B) % (data.train.n - B)
+      const parts = step(row0, p)
+      expect(guard.check(parts, ctx(row0))).toBeNull()
+      guard.accept(parts, lr, B)
+      applyParts(p, plan.tensors, parts, B)
+    }
+  })
+
+  it.each(kinds)('%s (%s): ×1e6, ×−1000 and ±3e38 fail', (model, _, paths) => {
+    const { guard, step, ctx } = setup(model, paths)
+    const parts = step(0)
+    const why = /not a softmax gradient|outside|over the bound|sums to|larger than|not the batch/
+    expect(guard.check(map(parts, (v) => v * 1e6), ctx(0))).toMatch(why)
+    expect(guard.check(map(parts, (v) => v * -1000), ctx(0))).toMatch(why)
+    expect(guard.check(map(parts, (_, __, i) => (i % 2 ? 3e38 : -3e38)), ctx(0))).not.toBeNull()
+  })
+
+  it('an empty update fails where the first layer travels as factors (its V must be the batch)', () => {
+    const { guard, step, ctx } = setup('mlp:32', (f) => (f ? 'sf' : 'ps'))
+    expect(guard.check(map(step(0), () => 0), ctx(0))).toMatch(/dense_1\/kernel: its factor V is not the batch's inputs/)
+  })
+
+  it('an update computed on another batch than the leased one fails: labels and inputs are checked', () => {
+    const { guard, step, ctx } = setup('mlp:32', (f) => (f ? 'sf' : 'ps'))
+    expect(guard.check(step(B), ctx(0))).not.toBeNull()
+  })
+
+  it('the output layer’s softmax structure names the tensor and the row', () => {
+    const { plan, step, ctx } = setup('mlr', (f) => (f ? 'sf' : 'ps'))
+    const parts = step(0)
+    parts[0].floats[3] += lr / B / 2 // U[0, 3]: the row no longer sums to 0
+    expect(structureProblem(plan, parts, ctx(0))).toMatch(/dense_1\/kernel: (row 0 of U sums|U\[0, 3\])/)
+  })
+})
