@@ -22,6 +22,9 @@ import { SspTable } from './ssp.ts'
 import { partSizes, Traffic } from './traffic.ts'
 import { LOG_MARGIN_CLOCKS, UpdateLog } from './update-log.ts'
 
+/** Tabs that said hello but are not ready yet (linking to peers); past it the oldest is evicted for a newcomer. */
+export const MAX_LINKING_PER_JOB = 64
+
 /** A resend serves at most 2s + this many updates of one peer per request. */
 export const RESEND_SLACK = 4
 
@@ -125,7 +128,15 @@ export class JobCore {
   // ── worker messages ────────────────────────────────────────────────────────────────────────────
 
   hello(worker: string, m: Msg<'hello'>): Reply<'hello'> {
-    if (this.members.size >= MAX_WORKERS_PER_JOB) return reject('ERR_JOB_CLOSED', `the job has its ${MAX_WORKERS_PER_JOB} workers`)
+    // Only working members count toward the cap; tabs still linking are capped apart, the oldest giving way, so
+    // sockets that say hello and never ready cannot lock volunteers out.
+    if (this.readyCount() >= MAX_WORKERS_PER_JOB) return reject('ERR_JOB_CLOSED', `the job has its ${MAX_WORKERS_PER_JOB} workers`)
+    const linking = [...this.members.values()].filter((w) => !w.ready)
+    if (linking.length >= MAX_LINKING_PER_JOB) {
+      const oldest = linking[0]
+      this.out.evict(oldest.id, reject('ERR_READY_TIMEOUT', `${MAX_LINKING_PER_JOB} tabs were still linking; the oldest gives way to a newcomer`))
+      this.leave(oldest.id)
+    }
     const peers = [...this.members.keys()]
     this.members.set(worker, {
       id: worker,
@@ -426,7 +437,9 @@ export class JobCore {
     const t = this.now()
     for (const m of this.members.values()) m.lastProgress = Math.max(m.lastProgress, t)
     this.release(this.ps.take(view.min), view.min)
-    this.log.trim(view.min - this.info.hyper.staleness - 1 - LOG_MARGIN_CLOCKS)
+    const live = (w: string) => this.members.has(w)
+    this.log.trim(view.min - this.info.hyper.staleness - 1 - LOG_MARGIN_CLOCKS, live)
+    this.replica.forget(live)
     for (const [id, m] of this.members) if (m.ready) this.out.send(id, 'clock', view)
     this.curve.maybe(this.replica.params, this.replica.frontier + 1, false)
   }

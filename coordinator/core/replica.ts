@@ -52,6 +52,11 @@ export class Replica {
     return ready.length
   }
 
+  /** Drops the vector-clock entries of departed senders whose every update is applied: churn leaves nothing behind. */
+  forget(live: (from: string) => boolean): void {
+    for (const [from, clock] of this.received) if (!live(from) && clock <= this.frontier) this.received.delete(from)
+  }
+
   /** The highest clock queued, or the frontier. */
   get top(): number {
     return this.pending.reduce((m, u) => Math.max(m, u.clock), this.frontier)

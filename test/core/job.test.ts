@@ -432,3 +432,31 @@ describe('JobCore defences', () => {
     expect(out.evicted.at(-1)).toMatchObject({ worker: 'd', why: { code: 'ERR_QUARANTINED' } })
   })
 })
+
+describe('JobCore under churn', () => {
+  it('tabs that say hello and never ready neither count toward the cap nor lock newcomers out', () => {
+    twoRunning()
+    for (let i = 0; i < 300; i++) expect(hello(`idle${i}`).ok).toBe(true)
+    expect(out.evicted.filter((e) => e.why.code === 'ERR_READY_TIMEOUT')).toHaveLength(300 - 64)
+    expect(hello('volunteer').ok).toBe(true)
+    expect(job.ready('volunteer').ok).toBe(true)
+    expect(job.readyCount()).toBe(3)
+  })
+
+  it('what the coordinator keeps of departed workers is trimmed once the job has moved past them', () => {
+    const { la } = twoRunning()
+    for (let i = 0; i < 50; i++) {
+      const id = `t${i}`
+      hello(id)
+      job.ready(id)
+      job.leave(id)
+    }
+    expect(send('a', 0, -1).reply.ok && send('b', 0, -1).reply.ok).toBe(true)
+    hello('x')
+    const snap = job.ready('x')
+    if (!snap.ok) throw new Error(snap.reason)
+    expect(Object.keys(snap.vc).sort()).toEqual(['a', 'b'])
+    expect(job.log.senders).toBe(2)
+    expect(la.shard).toBeGreaterThanOrEqual(0)
+  })
+})
