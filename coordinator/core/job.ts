@@ -13,6 +13,7 @@ import type { Dataset } from '../data/index.ts'
 import { ClaimBook } from './claims.ts'
 import { Defence, type DefenceEvent } from './defence.ts'
 import { referenceNorms, UpdateGuard } from './guard.ts'
+import { Verifier } from './recompute.ts'
 import { CommState } from './comm.ts'
 import { inlineEvaluator, TestCurve, type Evaluator } from './evaluator.ts'
 import { ShardLedger, type Lease } from './ledger.ts'
@@ -75,6 +76,7 @@ export class JobCore {
   readonly log = new UpdateLog()
   readonly claims = new ClaimBook()
   readonly guard: UpdateGuard
+  readonly verifier: Verifier
   /** Rejections, quarantines, bans and flags: counted for the job view, each one logged. */
   readonly defence: Defence
   readonly members = new Map<string, Member>()
@@ -107,6 +109,7 @@ export class JobCore {
     this.ledger = new ShardLedger(info.shards.count, hyper.epochs)
     this.replica = new Replica(plan, opts.initial ?? initParams(plan))
     const first = Math.min(info.shards.size, data.train.n)
+    this.verifier = new Verifier(plan, hyper.verifyRate)
     this.guard = new UpdateGuard(plan, referenceNorms(plan, this.replica.params, data.train.x, data.train.y, first, Math.min(hyper.batch, first)))
     this.ps = new ParamServer(plan.tensors)
     this.comm = new CommState(plan, hyper.batch, hyper.fanout, hyper.paths)
@@ -216,7 +219,12 @@ export class JobCore {
     const held = this.ledger.leasesOf(worker)[0]
     if (!held) return reject('ERR_LEASE', 'updates come only from a worker that holds a shard')
     if (held.rows + f.rows > this.shardRows(held.shard)) return reject('ERR_BAD_SHAPE', `more rows than shard ${held.shard} has`)
-    const problem = this.guard.check(f.parts, { lr: held.lr, rows: f.rows, ...this.batchOf(held.shard, held.rows, f.rows) })
+    const ctx = { lr: held.lr, rows: f.rows, ...this.batchOf(held.shard, held.rows, f.rows) }
+    let problem = this.guard.check(f.parts, ctx)
+    if (!problem && this.verifier.sample()) {
+      const job = { replica: this.replica, log: this.log, isMember: (w: string) => this.members.has(w) }
+      problem = this.verifier.check(job, worker, f.clock, m.view, f.parts, ctx) ?? null
+    }
     if (problem) {
       this.quarantine(worker, `clock ${f.clock}: ${problem}`)
       return reject('ERR_BAD_UPDATE', problem)
@@ -237,6 +245,7 @@ export class JobCore {
     const frame = encodeFrame({ clock: f.clock, prev: f.prev, rows: f.rows, parts: sf })
     this.replica.receive({ from: worker, clock: f.clock, rows: f.rows, sf, frame })
     this.ps.push(f.clock, f.parts)
+    this.verifier.own(worker, f.clock, f.parts.filter((p) => p.path === 'ps'))
     const sizes = partSizes(sf)
     // A flagged sender's direct-delivery claims are not believed: everyone gets its updates from the relay.
     const direct = new Set(this.claims.flagged.has(worker) ? [] : m.p2pTo)
@@ -440,6 +449,7 @@ export class JobCore {
     const live = (w: string) => this.members.has(w)
     this.log.trim(view.min - this.info.hyper.staleness - 1 - LOG_MARGIN_CLOCKS, live)
     this.replica.forget(live)
+    this.verifier.trim(view.min, this.info.hyper.staleness, live)
     for (const [id, m] of this.members) if (m.ready) this.out.send(id, 'clock', view)
     this.curve.maybe(this.replica.params, this.replica.frontier + 1, false)
   }
@@ -447,6 +457,7 @@ export class JobCore {
   /** Applies the updates below `to` to the replica and sends the server's aggregate of those clocks to every worker. */
   private release(agg: ReturnType<ParamServer['take']>, to: number): void {
     this.replica.advance(to, agg.parts)
+    this.verifier.release(agg.from, agg.to, agg.parts)
     if (!agg.parts.length) return
     const parts = encodeParts(agg.parts)
     const ready = [...this.members.values()].filter((m) => m.ready)

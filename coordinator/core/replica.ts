@@ -57,6 +57,16 @@ export class Replica {
     for (const [from, clock] of this.received) if (!live(from) && clock <= this.frontier) this.received.delete(from)
   }
 
+  /** Senders with updates waiting for the min clock. */
+  queuedSenders(): Set<string> {
+    return new Set(this.pending.map((u) => u.from))
+  }
+
+  /** A sender's queued updates, oldest first. */
+  queuedOf(from: string): QueuedUpdate[] {
+    return this.pending.filter((u) => u.from === from).sort((a, b) => a.clock - b.clock)
+  }
+
   /** The highest clock queued, or the frontier. */
   get top(): number {
     return this.pending.reduce((m, u) => Math.max(m, u.clock), this.frontier)

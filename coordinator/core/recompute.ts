@@ -1,0 +1,155 @@
+// Spot re-computation (BOINC-style): rebuild the model a worker says it computed from, redo its step, compare.
+import { randomBytes } from 'node:crypto'
+import { trainStep } from '../../model/network.ts'
+import type { ModelPlan } from '../../model/plan.ts'
+import { applyParts, negatePart, type Part } from '../../model/update.ts'
+import { readFrame } from '../../protocol/frames.ts'
+import type { View } from '../../protocol/messages.ts'
+import type { BatchContext } from '../../apps/sgd/checks.ts'
+import type { Replica } from './replica.ts'
+import type { UpdateLog } from './update-log.ts'
+
+/** A re-computed part may differ from the sent one by this fraction of its norm (float order, GPU arithmetic). */
+export const VERIFY_TOLERANCE = 1e-2
+
+interface Released {
+  from: number
+  to: number
+  parts: Part[]
+}
+
+/** Where a re-computation finds the job's state: its replica, the log of sf frames, who is still a member. */
+export interface JobState {
+  replica: Replica
+  log: UpdateLog
+  isMember(worker: string): boolean
+}
+
+/**
+ * Samples accepted updates at `rate` (from a secret random stream, so no worker can tell which are checked) and
+ * re-computes them. The model the worker computed from is the replica R at frontier F, plus every sender's sf updates
+ * the worker held beyond F, minus those R holds that the worker did not, minus the server aggregates from the
+ * worker's `psUpTo` on, plus the worker's own ps parts from there. Updates are linear, so this is exact up to float
+ * order. Keeps its own ps parts and released aggregates for the last few clocks only.
+ */
+export class Verifier {
+  private readonly ownPs = new Map<string, Map<number, Part[]>>()
+  private readonly released: Released[] = []
+  private state: number
+  checked = 0
+  skipped = 0
+  failed = 0
+
+  constructor(
+    private readonly plan: ModelPlan,
+    readonly rate: number,
+  ) {
+    this.state = randomBytes(4).readUInt32LE(0)
+  }
+
+  /** True for the updates to check: a fraction `rate`, unpredictable to workers. */
+  sample(): boolean {
+    if (this.rate <= 0) return false
+    // mulberry32 on a secret seed
+    let t = (this.state = (this.state + 0x6d2b79f5) | 0)
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 < this.rate
+  }
+
+  /** A worker's accepted update put these parts through the server. */
+  own(worker: string, clock: number, ps: Part[]): void {
+    let m = this.ownPs.get(worker)
+    if (!m) this.ownPs.set(worker, (m = new Map()))
+    m.set(clock, ps)
+  }
+
+  /** The server's aggregate of clocks [from, to) went out (and into the replica). */
+  release(from: number, to: number, parts: readonly Part[]): void {
+    if (to > from) this.released.push({ from, to, parts: [...parts] })
+  }
+
+  /** Forgets what no worker at clock ≥ min can need (its psUpTo is ≥ min − s), and departed workers. */
+  trim(min: number, s: number, live: (w: string) => boolean): void {
+    const keep = min - s - 1
+    while (this.released.length && this.released[0].to <= keep) this.released.shift()
+    for (const [w, m] of this.ownPs) {
+      if (!live(w)) this.ownPs.delete(w)
+      else for (const c of m.keys()) if (c < keep) m.delete(c)
+    }
+  }
+
+  /**
+   * Re-computes `parts` (worker's update of `clock`, from `view`, on batch ctx); returns why it differs, or null when
+   * it matches. `undefined`: this update cannot be checked (the state it needs was trimmed), counted as skipped.
+   */
+  check(job: JobState, worker: string, clock: number, view: View, parts: readonly Part[], ctx: BatchContext): string | null | undefined {
+    const model = this.modelFor(job, worker, clock, view)
+    if (typeof model === 'string') {
+      this.checked++
+      this.failed++
+      return model
+    }
+    if (!model) {
+      this.skipped++
+      return undefined
+    }
+    this.checked++
+    const paths = this.plan.tensors.map((t) => parts.find((p) => p.tensor === t.index)?.path ?? 'ps')
+    const redo = trainStep(this.plan, model, ctx.x, ctx.y, 0, ctx.rows, -ctx.lr / ctx.rows, paths).parts
+    for (const [i, p] of parts.entries()) {
+      const want = redo[i].floats
+      let d = 0
+      let n = 0
+      for (let k = 0; k < want.length; k++) {
+        d += (p.floats[k] - want[k]) ** 2
+        n += want[k] * want[k]
+      }
+      if (!(Math.sqrt(d) <= VERIFY_TOLERANCE * Math.sqrt(n) + 1e-12)) {
+        this.failed++
+        return `re-computed from the view it stated, ${this.plan.tensors[p.tensor].name} differs by ${(Math.sqrt(d / (n || 1)) * 100).toPrecision(3)} % of its norm`
+      }
+    }
+    return null
+  }
+
+  /** The model `view` describes, a reason when the view cannot be true, or null when it cannot be rebuilt. */
+  private modelFor(job: JobState, worker: string, clock: number, view: View): Float32Array | string | null {
+    const { replica, log } = job
+    const F = replica.frontier
+    const M = replica.params.slice()
+    const tensors = this.plan.tensors
+    const senders = new Set([...Object.keys(view.vc), ...replica.queuedSenders(), worker])
+    for (const p of senders) {
+      // own updates below `clock` are all in; a live peer it never heard of, none; a departed one, those ≤ F
+      const want = p === worker ? clock - 1 : (view.vc[p] ?? (job.isMember(p) ? -1 : F))
+      if (want > F) {
+        const queued = replica.queuedOf(p).filter((u) => u.clock <= want)
+        const top = queued.reduce((m, u) => Math.max(m, u.clock), F)
+        if (top < want && p !== worker) return `its view claims update ${want} of ${p}, which the coordinator does not have`
+        for (const u of queued) applyParts(M, tensors, u.sf, u.rows)
+      } else if (want < F) {
+        const { updates, truncated } = log.since(p, want)
+        if (truncated) return null
+        for (const u of updates) {
+          if (u.clock > F) break
+          const f = readFrame(u.frame, tensors, { expect: 'sf', maxRows: Number.MAX_SAFE_INTEGER })
+          applyParts(M, tensors, f.parts.map((q) => negatePart(tensors[q.tensor], q, f.rows)), f.rows)
+        }
+      }
+    }
+    if (view.psUpTo > F + 1) return `its view claims server aggregates up to clock ${view.psUpTo}, the job is at ${F + 1}`
+    for (const r of this.released) {
+      if (r.to <= view.psUpTo) continue
+      if (r.from < view.psUpTo) return `its view's psUpTo ${view.psUpTo} splits the aggregate [${r.from}, ${r.to})`
+      applyParts(M, tensors, r.parts.map((q) => negatePart(tensors[q.tensor], q, 0)), 0)
+    }
+    if (this.released.length && this.released[0].from > view.psUpTo) return null
+    const own = this.ownPs.get(worker)
+    for (let c = view.psUpTo; c < clock; c++) {
+      const ps = own?.get(c)
+      if (ps) applyParts(M, tensors, ps, 0)
+    }
+    return M
+  }
+}

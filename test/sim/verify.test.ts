@@ -1,0 +1,58 @@
+// Spot re-computation on the simulated grid: every honest update re-computed matches; lies within every bound do not.
+import { afterEach, describe, expect, it } from 'vitest'
+import { createCpuEngine } from '../../client/gpu/cpu-engine.ts'
+import type { Backend } from '../../client/train/session.ts'
+import type { Part } from '../../model/update.ts'
+import { startNodeGrid, until, type NodeGrid } from './node-grid.ts'
+
+let grid: NodeGrid | undefined
+afterEach(async () => {
+  await grid?.close()
+  grid = undefined
+})
+
+/** Worker 0 sends `lie(parts)` instead of its step from its third update on; the others are honest. */
+function lying(lie: (p: Part[]) => Part[]) {
+  return (i: number): Backend => ({
+    kind: 'cpu',
+    create(plan) {
+      const e = createCpuEngine(plan)
+      if (i !== 0) return e
+      let n = 0
+      const step = e.step.bind(e)
+      e.step = async (...a) => {
+        const r = await step(...a)
+        return ++n > 2 ? { ...r, parts: lie(r.parts) } : r
+      }
+      return e
+    },
+  })
+}
+
+describe('spot re-computation', { timeout: 90_000 }, () => {
+  it.each([0, 2])('re-computes every update at s=%i from the view its worker stated: all match', async (s) => {
+    grid = await startNodeGrid(4, { staleness: s, batch: 8, shardSize: 50, epochs: 1, verifyRate: 1 }, { data: 'builtin', model: 'mlp:32', trainLimit: 600 }, { seed: 5, latencyMs: [0, 8] })
+    const g = grid
+    await until(() => g.job.state === 'done', 60_000, 'job done')
+    expect(g.job.verifier.checked).toBeGreaterThanOrEqual(g.job.samples / 8)
+    expect(g.job.verifier.failed).toBe(0)
+    expect(g.job.defence.snapshot().quarantines).toBe(0)
+  })
+
+  it.each([
+    ['free-riding on an all-server model (every part zero)', 'mlr', (p: Part[]) => p.map((q) => ({ ...q, floats: new Float32Array(q.floats.length) }))],
+    // the hidden bias has no exact structure: ×1.1 passes every check but re-computation
+    ['a little is enough (hidden bias ×1.1, inside every bound)', 'mlp:32', (p: Part[]) => p.map((q) => (q.tensor === 1 ? { ...q, floats: q.floats.map((v) => v * 1.1) } : q))],
+  ])('%s is caught, quarantined, and the job finishes without it', async (_, model, lie) => {
+    grid = await startNodeGrid(3, { staleness: 1, batch: 8, shardSize: 50, epochs: 1, verifyRate: 1 }, { data: 'builtin', model, trainLimit: 600 }, {}, lying(lie))
+    const g = grid
+    const ended = g.runs[0].then(() => null, (e: unknown) => e) // handled at once: the liar's run ends in an error
+    await until(() => g.job.state === 'done', 60_000, 'job done')
+    expect(await ended).toMatchObject({ code: 'ERR_QUARANTINED' })
+    expect(g.workers[0].status.error).toMatch(/re-computed from the view it stated/)
+    expect(g.job.defence.snapshot()).toMatchObject({ quarantines: 1, recent: [{ worker: g.workers[0].status.workerId }] })
+    expect(g.job.ledger.report()[0]).toMatchObject({ processed: 12, missing: [] })
+    await Promise.all(g.runs.slice(1))
+    expect(g.workers.slice(1).map((w) => w.status.error)).toEqual([undefined, undefined])
+  })
+})
