@@ -39,7 +39,7 @@ type Early =
   | { kind: 'confirm'; c: Confirm }
 
 /** A confirmed update whose frame did not come on the data channel within this long is asked of the coordinator. */
-export const MISSING_AFTER_MS = 400
+export const MISSING_AFTER_MS = 1000
 /** Unconfirmed frames held per peer; beyond it the oldest go (a peer cannot fill this tab's memory). */
 const MAX_HELD_PER_PEER = 64
 
