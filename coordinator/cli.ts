@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { existsSync, readFileSync } from 'node:fs'
 import { PRESETS } from '../model/spec.ts'
 import { HyperSchema, type CreateJob } from '../protocol/job.ts'
-import { MAX_MODEL_JSON } from '../protocol/limits.ts'
+import { BAN_AFTER_QUARANTINES, MAX_MODEL_JSON, MAX_SOCKETS_PER_ADDRESS, READY_TIMEOUT_MS } from '../protocol/limits.ts'
 import { ensureClientBuilt } from './build-client.ts'
 import { runJob, RunError } from './run.ts'
 import { startServer } from './server.ts'
@@ -42,6 +42,17 @@ interface JobFlags {
   minWorkers?: number
   trainLimit?: number
   name?: string
+}
+
+/** `serve`'s own flags: where it listens and the socket edge's knobs. */
+interface ServeFlags {
+  port?: number
+  host: string
+  defaultJob: boolean
+  maxPerAddress?: number
+  trustProxy?: boolean
+  banAfter?: number
+  readyTimeout?: number
 }
 
 /** Adds the flags that describe a job; defaults come from the job schema. */
@@ -117,13 +128,27 @@ jobOptions(
     .description('run a coordinator; volunteers open its URL, operators its /console')
     .option('--port <port>', 'port (default $PORT or 8080)', int('port'))
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--no-default-job', 'start with no job'),
+    .option('--no-default-job', 'start with no job')
+    .option('--max-per-address <n>', `most concurrent connections from one client address (default ${MAX_SOCKETS_PER_ADDRESS})`, int('max-per-address'))
+    .option('--trust-proxy', 'take client addresses from X-Forwarded-For (only behind a reverse proxy that sets it)')
+    .option('--ban-after <n>', `ban an address from a job after this many of its workers were quarantined (default ${BAN_AFTER_QUARANTINES})`, int('ban-after'))
+    .option('--ready-timeout <sec>', `evict a worker not ready this long after hello (default ${READY_TIMEOUT_MS / 1000}; at least 3 × the job's link timeout)`, num('ready-timeout')),
 )
   .option('--min-workers <n>', 'workers to wait for before the first clock', int('min-workers'))
-  .action(async (f: JobFlags & { port?: number; host: string; defaultJob: boolean }) => {
+  .action(async (f: JobFlags & ServeFlags) => {
     await ensureClientBuilt((m) => console.error(m))
     const spec = jobSpec(f)
-    const srv = await startServer({ port: f.port ?? Number(process.env.PORT ?? 8080), host: f.host })
+    if (f.maxPerAddress !== undefined && f.maxPerAddress < 1) throw new RunError('--max-per-address must be at least 1', 2)
+    if (f.banAfter !== undefined && f.banAfter < 1) throw new RunError('--ban-after must be at least 1', 2)
+    if (f.readyTimeout !== undefined && !(f.readyTimeout > 0)) throw new RunError('--ready-timeout must be positive', 2)
+    const srv = await startServer({
+      port: f.port ?? Number(process.env.PORT ?? 8080),
+      host: f.host,
+      ...(f.maxPerAddress !== undefined ? { maxPerAddress: f.maxPerAddress } : {}),
+      ...(f.trustProxy ? { trustProxy: true } : {}),
+      ...(f.banAfter !== undefined ? { banAfter: f.banAfter } : {}),
+      ...(f.readyTimeout !== undefined ? { readyTimeoutMs: f.readyTimeout * 1000 } : {}),
+    })
     if (f.defaultJob) {
       const job = await srv.store.create(spec).catch(async (e: Error & { code?: string }) => {
         await srv.close()

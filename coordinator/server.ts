@@ -5,7 +5,10 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { pino, type Logger } from 'pino'
 import { Server } from 'socket.io'
-import { MAX_SOCKET_BYTES } from '../protocol/limits.ts'
+import { CONNECT_TIMEOUT_MS, MAX_SOCKET_ATTACHMENTS, MAX_TEXT_PACKET_CHARS, MAX_UPDATE_BYTES, PACKET_RATE_FACTOR } from '../protocol/limits.ts'
+import { Edge } from './edge/edge.ts'
+import type { EdgeOptions } from './edge/options.ts'
+import { boundedParser } from './edge/parser.ts'
 import { EvalPool } from './eval-pool.ts'
 import { createApp } from './http.ts'
 import { attachWorkers, SocketOutbox, type WorkerServer } from './socket.ts'
@@ -13,18 +16,30 @@ import { JobStore } from './store.ts'
 
 export const CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.url))
 
-export interface ServerOptions {
+/** Room in a socket.io message beyond its update frame (the packet header, the message's other fields). */
+const SOCKET_OVERHEAD_BYTES = 64 * 1024
+
+/** The edge's knobs (rate limit, per-address cap, trustProxy, deadlines, bans, back-off) are documented in EdgeOptions. */
+export interface ServerOptions extends EdgeOptions {
   port?: number
   host?: string
   clientDir?: string
   operatorToken?: string
   log?: Logger
+  /**
+   * Largest update frame (bytes) a job may need; jobs whose model needs more are refused, and no socket.io message
+   * (so no buffer one connection makes the coordinator hold) may be larger than this plus 64 KiB. Default 32 MiB.
+   */
+  maxUpdateBytes?: number
 }
 
 export interface RunningServer {
   url: string
   port: number
   store: JobStore
+  /** Where job events go out to sockets; the job core's evictions pass through it (and tell the edge). */
+  outbox: SocketOutbox
+  edge: Edge
   operatorToken: string
   log: Logger
   close(): Promise<void>
@@ -40,16 +55,34 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   // Readable lines on a terminal, JSON lines for log collectors.
   const log = opts.log ?? pino({ level: process.env.LOG_LEVEL ?? 'info', ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty' } } : {}) })
   const operatorToken = opts.operatorToken ?? process.env.TABGRID_TOKEN ?? randomBytes(12).toString('hex')
-  const out = new SocketOutbox()
+  const edge = new Edge(opts, log)
+  const out = new SocketOutbox(edge)
   const evals = new EvalPool()
-  const store = new JobStore(out, (plan, test) => evals.evaluator(plan, test), (e) => log.error({ err: e }, 'evaluation failed'))
+  const maxUpdateBytes = Math.min(opts.maxUpdateBytes ?? MAX_UPDATE_BYTES, MAX_UPDATE_BYTES)
+  const store = new JobStore(out, (plan, test) => evals.evaluator(plan, test), (e) => log.error({ err: e }, 'evaluation failed'), edge.counts, maxUpdateBytes)
   const app = createApp({ store, clientDir: opts.clientDir ?? CLIENT_DIR, operatorToken, log })
   const http = createServer(app)
-  const io: WorkerServer = new Server(http, { maxHttpBufferSize: MAX_SOCKET_BYTES, serveClient: false })
-  attachWorkers(io, store, out, log)
+  const io: WorkerServer = new Server(http, {
+    // volunteers speak websocket only (client/volunteer/main.ts): no long-polling bodies to buffer
+    transports: ['websocket'],
+    maxHttpBufferSize: maxUpdateBytes + SOCKET_OVERHEAD_BYTES,
+    parser: boundedParser({
+      maxAttachments: MAX_SOCKET_ATTACHMENTS,
+      maxTextChars: MAX_TEXT_PACKET_CHARS,
+      maxBinaryBytes: maxUpdateBytes,
+      // twice the message budget: the per-message limit refuses (with a code) long before this closes
+      packetsPerSecond: PACKET_RATE_FACTOR * edge.settings.rate.tokensPerSecond,
+      packetBurst: PACKET_RATE_FACTOR * edge.settings.rate.burst,
+    }),
+    // a connection that never opens the socket.io namespace is dropped after this
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    serveClient: false,
+  })
+  attachWorkers(io, store, out, log, edge)
   const timer = setInterval(() => {
     try {
       store.tick()
+      edge.prune(new Set([...store.jobs.values()].filter((j) => j.state !== 'done' && j.state !== 'failed').map((j) => j.id)))
     } catch (e) {
       log.error({ err: e }, 'periodic tick failed')
     }
@@ -64,6 +97,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     store,
+    outbox: out,
+    edge,
     operatorToken,
     log,
     close: async () => {

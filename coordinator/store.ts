@@ -8,6 +8,7 @@ import { JobCore, type Outbox } from './core/job.ts'
 import type { Evaluator } from './core/evaluator.ts'
 import { loadDataset, type Dataset } from './data/index.ts'
 import type { Split } from './data/types.ts'
+import { EdgeCounts, type EdgeCounters } from './edge/counters.ts'
 
 /** Makes a job's evaluator; the server passes a worker-thread pool, tests leave it to the job (in this thread). */
 export type EvaluatorFactory = (plan: ModelPlan, test: Split) => Evaluator
@@ -23,6 +24,10 @@ export class JobStore {
     private readonly out: Outbox,
     private readonly evaluators?: EvaluatorFactory,
     private readonly onError?: (e: Error) => void,
+    /** What the socket edge refused, per job (the server shares its Edge's counts). */
+    private readonly edgeCounts: EdgeCounts = new EdgeCounts(),
+    /** Largest update (bytes) a job's model may produce at its batch size; the socket's packet bound follows it. */
+    private readonly maxUpdateBytes: number = MAX_UPDATE_BYTES,
   ) {}
 
   /**
@@ -42,7 +47,7 @@ export class JobStore {
     const data = await ds
     const model = resolveModel(spec.model, data.classes)
     const plan = planModel(model, data)
-    checkFits(plan, spec.hyper.batch)
+    checkFits(plan, spec.hyper.batch, this.maxUpdateBytes)
     const id = `j-${randomBytes(4).toString('hex')}`
     const size = Math.min(spec.hyper.shardSize, data.train.n)
     const job = new JobCore(
@@ -83,6 +88,16 @@ export class JobStore {
   tick(): void {
     for (const j of this.jobs.values()) j.tick()
   }
+
+  /** What the socket edge refused or held back for a job: rate limits, address caps, deadlines, bans, back-offs. */
+  edgeCounters(jobId: string): EdgeCounters {
+    return this.edgeCounts.of(jobId)
+  }
+
+  /** The same, coordinator-wide (connections that never named a job included). */
+  edgeTotals(): EdgeCounters {
+    return this.edgeCounts.total()
+  }
 }
 
 /** A preset name or a layer list (already a parsed JSON object) as a checked model description. */
@@ -91,12 +106,12 @@ export function resolveModel(model: CreateJob['model'], classes: number): ModelS
 }
 
 /** Refuses a model whose worst-case update or batch activations are over the limits every side enforces. */
-function checkFits(plan: ModelPlan, batch: number): void {
+function checkFits(plan: ModelPlan, batch: number, maxUpdateBytes: number): void {
   let floats = 0
   for (const t of plan.tensors) floats += Math.max(t.size, t.factorable ? batch * (t.rows + t.cols) : 0)
   const bytes = floats * 4 + 4 * plan.tensors.length + 64
-  if (bytes > MAX_UPDATE_BYTES) {
-    throw new ModelSpecError(`an update of this model at batch ${batch} can take ${(bytes / 2 ** 20).toFixed(1)} MiB, over the ${MAX_UPDATE_BYTES / 2 ** 20} MiB limit: use a smaller model or batch`)
+  if (bytes > maxUpdateBytes) {
+    throw new ModelSpecError(`an update of this model at batch ${batch} can take ${(bytes / 2 ** 20).toFixed(1)} MiB, over the ${+(maxUpdateBytes / 2 ** 20).toFixed(2)} MiB limit: use a smaller model or batch`)
   }
   const acts = batch * plan.layers.reduce((s, l) => s + l.outSize, plan.inputSize)
   if (acts > MAX_BATCH_ACTIVATION_FLOATS) {

@@ -17,3 +17,45 @@ export const MAX_WORKERS_PER_JOB = 256
 export const MAX_TEXT = 256
 /** Largest model description (JSON text) the API and the CLI take. */
 export const MAX_MODEL_JSON = 64 * 1024
+
+// ── The socket edge (README: "Defences"): what one connection may send, hold and try. ──
+/** Tokens a worker's socket earns per second, and the most it can save up (link setup's signal burst fits; a burst
+ * arriving at once is handled in one go, so it stays small enough not to stall the API: ~2,000 stats take ~40 ms). */
+export const RATE_TOKENS_PER_SECOND = 5_000
+export const RATE_BURST_TOKENS = 2_000
+/** What messages cost: most 1 token; hello and ready this much; update this plus its size; resend and report this
+ * plus what they make the coordinator send back. */
+export const RATE_COST_JOIN = 5
+export const RATE_COST_UPDATE = 2
+export const RATE_COST_RESEND = 10
+/** Bytes of frame (received or sent back on the socket's behalf) that cost one more token. */
+export const RATE_BYTES_PER_TOKEN = 64 * 1024
+/** A socket refused this many messages for its rate within RATE_WINDOW_MS is closed. */
+export const RATE_REJECTIONS_TO_CLOSE = 200
+export const RATE_WINDOW_MS = 10_000
+/** Repeated refusals log one line per socket (or address) per this many ms, saying how many it stands for. */
+export const EDGE_LOG_EVERY_MS = 10_000
+/** Most concurrent sockets from one address (an IPv6 /64 counts as one). */
+export const MAX_SOCKETS_PER_ADDRESS = 32
+/** A connection that has not opened socket.io's namespace this long after connecting is closed. */
+export const CONNECT_TIMEOUT_MS = 10_000
+/** A socket that has not said hello this long after connecting is closed; one over its address's cap sooner. */
+export const HELLO_TIMEOUT_MS = 30_000
+export const OVER_LIMIT_HELLO_TIMEOUT_MS = 2_000
+/** A worker that said hello but not ready this long after is evicted (never less than 3 × the job's linkTimeoutMs). */
+export const READY_TIMEOUT_MS = 60_000
+export const READY_TIMEOUT_LINK_FACTOR = 3
+/** An address is banned from a job once this many of its workers were quarantined there (NATs share addresses). */
+export const BAN_AFTER_QUARANTINES = 2
+/** Stall evictions from an address are remembered this long; a joiner from it waits 2^k × base for its first lease. */
+export const STALL_MEMORY_MS = 10 * 60_000
+export const STALL_BACKOFF_BASE_MS = 1_000
+export const STALL_BACKOFF_MAX_MS = 5 * 60_000
+/** Addresses remembered per job for bans and back-off; the oldest are forgotten past this. */
+export const MAX_ADDRESS_RECORDS = 10_000
+/** Raw socket.io packets a connection may send, as a multiple of its message rate and burst; over it, it is closed. */
+export const PACKET_RATE_FACTOR = 2
+/** Binary attachments one socket.io packet may announce (an update carries one frame). */
+export const MAX_SOCKET_ATTACHMENTS = 1
+/** Longest text socket.io packet (characters): a signal's SDP with its JSON escapes fits many times over. */
+export const MAX_TEXT_PACKET_CHARS = 4 * MAX_SDP_LENGTH

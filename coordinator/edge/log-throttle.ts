@@ -1,0 +1,35 @@
+// Throttled log lines: one line per key per interval, saying how many events it stands for.
+
+/**
+ * @example
+ * const lines = new LogThrottle(10_000)
+ * const n = lines.hit(`banned ${job} ${address}`)
+ * if (n !== null) log.warn({ job, address, count: n }, 'hello refused: address banned')
+ */
+export class LogThrottle {
+  private readonly keys = new Map<string, { at: number; unlogged: number }>()
+
+  constructor(
+    readonly everyMs: number,
+    private readonly now: () => number = () => performance.now(),
+    /** Keys remembered; the oldest are forgotten past this (an attacker with many addresses cannot grow it). */
+    readonly maxKeys = 10_000,
+  ) {}
+
+  /** Counts one event under `key`: null to stay quiet, else the number of events since the last line (this one too). */
+  hit(key: string): number | null {
+    const t = this.now()
+    let k = this.keys.get(key)
+    if (!k) {
+      if (this.keys.size >= this.maxKeys) this.keys.delete(this.keys.keys().next().value!)
+      k = { at: -Infinity, unlogged: 0 }
+      this.keys.set(key, k)
+    }
+    k.unlogged++
+    if (t - k.at < this.everyMs) return null
+    const n = k.unlogged
+    k.at = t
+    k.unlogged = 0
+    return n
+  }
+}
