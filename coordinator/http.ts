@@ -7,6 +7,7 @@ import { reject } from '../protocol/errors.ts'
 import { CreateJobSchema, type JobDetail } from '../protocol/job.ts'
 import { toTfjsModel } from '../model/export.ts'
 import type { JobCore } from './core/job.ts'
+import type { DataRoots } from './data/index.ts'
 import type { JobStore } from './store.ts'
 
 export interface HttpOptions {
@@ -14,6 +15,8 @@ export interface HttpOptions {
   clientDir: string
   operatorToken: string
   log: Logger
+  /** Jobs created through the API read data only inside these (--data-root). */
+  dataRoots: DataRoots
 }
 
 /** Everything GET /api/jobs/:id shows: the summary, live workers, the curve and the ledger's proof. */
@@ -51,7 +54,7 @@ export function jobDetail(job: JobCore): JobDetail {
   }
 }
 
-export function createApp({ store, clientDir, operatorToken, log }: HttpOptions): express.Express {
+export function createApp({ store, clientDir, operatorToken, log, dataRoots }: HttpOptions): express.Express {
   const app = express()
   app.disable('x-powered-by')
   app.use(express.json({ limit: '64kb' }))
@@ -86,7 +89,7 @@ export function createApp({ store, clientDir, operatorToken, log }: HttpOptions)
       return
     }
     try {
-      const job = await store.create(parsed.data)
+      const job = await store.create(parsed.data, { roots: dataRoots })
       log.info({ job: job.id, data: parsed.data.data }, 'job created')
       res.status(201).json(job.summary())
     } catch (e) {

