@@ -219,6 +219,9 @@ export class JobCore {
     const held = this.ledger.leasesOf(worker)[0]
     if (!held) return reject('ERR_LEASE', 'updates come only from a worker that holds a shard')
     if (held.rows + f.rows > this.shardRows(held.shard)) return reject('ERR_BAD_SHAPE', `more rows than shard ${held.shard} has`)
+    // protocol errors first: a wrong clock is refused, not taken for an attack on the model
+    const badClock = this.ssp.validate(worker, f.clock, f.prev)
+    if (badClock) return badClock
     const ctx = { lr: held.lr, rows: f.rows, ...this.batchOf(held.shard, held.rows, f.rows) }
     let problem = this.guard.check(f.parts, ctx)
     if (!problem && this.verifier.sample()) {

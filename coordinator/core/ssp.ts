@@ -92,6 +92,17 @@ export class SspTable {
    * its previous update's clock, and the clock within the bound. Returns whether the min moved, or a rejection.
    */
   record(id: string, clock: number, prev: number): { moved: boolean } | Rejection {
+    const bad = this.validate(id, clock, prev)
+    if (bad) return bad
+    const e = this.entries.get(id)!
+    this.maxObservedStaleness = Math.max(this.maxObservedStaleness, clock - this.minClock)
+    e.last = clock
+    e.clock = clock + 1
+    return { moved: this.recompute() }
+  }
+
+  /** The rejection `record` would give, without recording anything; null when the update's clock is right. */
+  validate(id: string, clock: number, prev: number): Rejection | null {
     const e = this.entries.get(id)
     if (!e || !e.active) return reject('ERR_LEASE', 'updates come only from a worker that holds a shard')
     if (clock !== e.clock) return reject('ERR_CLOCK', `clock ${clock}, expected ${e.clock}`)
@@ -99,10 +110,7 @@ export class SspTable {
     if (!this.mayStart(clock)) {
       return reject('ERR_CLOCK', `clock ${clock} runs ahead of the bound: min ${this.minClock} + staleness ${this.staleness}`)
     }
-    this.maxObservedStaleness = Math.max(this.maxObservedStaleness, clock - this.minClock)
-    e.last = clock
-    e.clock = clock + 1
-    return { moved: this.recompute() }
+    return null
   }
 
   view(): ClockView {

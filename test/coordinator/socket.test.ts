@@ -100,7 +100,7 @@ describe('the socket edge', () => {
     const rand = mulberry32(9)
     const frame = (f: (p: ReturnType<typeof randomParts>) => ReturnType<typeof randomParts> = (p) => p, rows = 8, c = clock) =>
       encodeFrame({ clock: c, prev: -1, rows, parts: f(randomParts(job.plan, job.comm.paths, rows, rand)) })
-    const base = { type: 'update', loss: 1, correct: 1, p2pTo: [] }
+    const base = { type: 'update', loss: 1, correct: 1, p2pTo: [], view: { vc: {}, psUpTo: 0 } }
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ frame: new Uint8Array(12) }, 'ERR_BAD_SHAPE'],
       [{ frame: frame((p) => p.slice(1)) }, 'ERR_BAD_SHAPE'],
@@ -117,8 +117,12 @@ describe('the socket edge', () => {
     expect(job.ssp.clocks()).toEqual(before.clocks)
     expect(job.replica.params).toEqual(before.params)
     expect(job.traffic.totals()).toEqual(before.bytes)
-    expect(await ask(s, 'update', { ...base, frame: frame() })).toEqual({ ok: true })
-    expect(job.samples).toBe(before.samples + 8)
+    // random parts are no SGD step: the coordinator's checks refuse them and quarantine the sender, which is told why
+    const evicted = new Promise<{ code: string; reason: string }>((r) => s.once('evicted', r))
+    await expect(ask(s, 'update', { ...base, frame: frame() })).rejects.toThrow(/disconnected/)
+    expect(await evicted).toMatchObject({ code: 'ERR_QUARANTINED', reason: expect.stringMatching(/dense_\d\/(kernel|bias)/) })
+    expect(job.defence.snapshot().quarantines).toBe(1)
+    expect(job.samples).toBe(before.samples)
   })
 
   it('drops a connection that sends more than the size bound, and keeps serving the others', async () => {
