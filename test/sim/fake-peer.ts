@@ -3,6 +3,9 @@ import { EventEmitter } from 'node:events'
 import type SimplePeer from 'simple-peer'
 import { mulberry32 } from '../helpers/random.ts'
 
+/** simple-peer's constructor type, as a worker's mesh takes it. */
+export type PeerCtor = new (o: SimplePeer.Options) => SimplePeer.Instance
+
 export interface NetOptions {
   seed: number
   latencyMs: [number, number]
@@ -29,14 +32,14 @@ export class FakeNet {
   }
 
   /** simple-peer's constructor, bound to this network. */
-  get Peer(): new (o: SimplePeer.Options) => SimplePeer.Instance {
+  get Peer(): PeerCtor {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const net = this
     return class extends FakePeer {
       constructor(o: SimplePeer.Options) {
         super(net, o)
       }
-    } as unknown as new (o: SimplePeer.Options) => SimplePeer.Instance
+    } as unknown as PeerCtor
   }
 
   register(p: FakePeer): number {

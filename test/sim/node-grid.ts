@@ -4,10 +4,10 @@ import { io } from 'socket.io-client'
 import { createCpuEngine } from '../../client/gpu/cpu-engine.ts'
 import { CoordinatorLink, type WorkerSocket } from '../../client/transport/coordinator.ts'
 import { Session, type Backend } from '../../client/train/session.ts'
-import { startServer, type RunningServer } from '../../coordinator/server.ts'
+import { startServer, type RunningServer, type ServerOptions } from '../../coordinator/server.ts'
 import type { JobCore } from '../../coordinator/core/job.ts'
 import type { CreateJob, Hyper } from '../../protocol/job.ts'
-import { FakeNet, type NetOptions } from './fake-peer.ts'
+import { FakeNet, type NetOptions, type PeerCtor } from './fake-peer.ts'
 
 export interface NodeGrid {
   srv: RunningServer
@@ -24,14 +24,25 @@ export type BackendFor = (worker: number) => Backend
 
 const cpu: BackendFor = () => ({ kind: 'cpu', create: createCpuEngine })
 
+/** Optional: the coordinator's options, and per-worker wrappers around what a worker is given (for attack tests). */
+export interface GridOptions {
+  /** The simple-peer constructor worker `worker` gets; by default the simulated network's own. */
+  peerFor?(worker: number, Peer: PeerCtor): PeerCtor
+  /** Headers on worker `worker`'s socket.io handshake, e.g. its own X-Forwarded-For address (with `trustProxy`). */
+  headersFor?(worker: number): Record<string, string>
+  /** Passed to startServer (port and log are the grid's). */
+  server?: ServerOptions
+}
+
 export async function startNodeGrid(
   n: number,
   hyper: Partial<Hyper>,
   spec: Partial<CreateJob>,
   net: Partial<NetOptions> = {},
   backend: BackendFor = cpu,
+  opts: GridOptions = {},
 ): Promise<NodeGrid> {
-  const srv = await startServer({ port: 0, log: pino({ level: 'silent' }) })
+  const srv = await startServer({ ...opts.server, port: 0, log: pino({ level: 'silent' }) })
   const job = await srv.store.create({ data: 'builtin', ...spec, hyper: { minWorkers: n, ...hyper } as Hyper })
   const fake = new FakeNet({ seed: 1, latencyMs: [0, 5], ...net })
   const grid: NodeGrid = {
@@ -41,11 +52,13 @@ export async function startNodeGrid(
     workers: [],
     runs: [],
     add() {
-      const socket: WorkerSocket = io(srv.url, { transports: ['websocket'], forceNew: true })
+      const i = grid.workers.length
+      const extraHeaders = opts.headersFor?.(i)
+      const socket: WorkerSocket = io(srv.url, { transports: ['websocket'], forceNew: true, ...(extraHeaders ? { extraHeaders } : {}) })
       const w = new Session({
-        backend: backend(grid.workers.length),
+        backend: backend(i),
         link: new CoordinatorLink(socket),
-        Peer: fake.Peer,
+        Peer: opts.peerFor ? opts.peerFor(i, fake.Peer) : fake.Peer,
         jobId: job.id,
         fetchShard: async (url) => (await fetch(srv.url + url)).arrayBuffer(),
       })
