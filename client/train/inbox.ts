@@ -108,7 +108,7 @@ export class Inbox {
 
   /** True when an update of this peer arrived but an earlier one did not: one was lost or is late. */
   hasGap(peer: string): boolean {
-    return (this.waiting.get(peer)?.size ?? 0) > 0 || (this.confirms.get(peer)?.size ?? 0) > 0
+    return (this.waiting.get(peer)?.size ?? 0) > 0
   }
 
   /** A peer's update, from a data channel (held until confirmed) or from the coordinator (trusted). */

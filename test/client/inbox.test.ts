@@ -115,7 +115,7 @@ describe('Inbox', () => {
     inbox.confirm({ from: 'p', clock: 1, digest: await sha256Hex(frame1) })
     await new Promise((r) => setTimeout(r, 10))
     expect(inbox.view().vc).toEqual({}) // clock 1 waits for clock 0
-    expect(inbox.hasGap('p')).toBe(true)
+    expect(inbox.hasGap('p')).toBe(true) // a later one is in, an earlier one is not
     inbox.confirm({ from: 'p', clock: 0, digest: await sha256Hex(frame0) })
     await new Promise((r) => setTimeout(r, 10))
     expect(inbox.view().vc).toEqual({ p: 1 })
