@@ -12,8 +12,11 @@ import type { PeerMesh } from '../transport/peer-mesh.ts'
 import type { Inbox } from './inbox.ts'
 import type { RateMeter, WorkerStatus } from './status.ts'
 
-/** Ask the coordinator for updates a peer should have sent after waiting this long for them. */
-export const RESEND_AFTER_MS = 1500
+/**
+ * Ask the coordinator for updates a peer should have sent after waiting this long for them. A safety net: every
+ * accepted update reaches a worker as a relay or as a confirm (a frame that then never comes is reported at once).
+ */
+export const RESEND_AFTER_MS = 5000
 /** Sooner when a later update from that peer already arrived: the missing one was lost on the way. */
 export const GAP_RESEND_AFTER_MS = 200
 const IDLE_RETRY_MS = 500
