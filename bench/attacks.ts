@@ -60,8 +60,11 @@ for (const s of setups) {
   for (const n of names) {
     const f = await runScenario({ ...base, attack: n, deadlineMs })
     console.log(line(clean[baselineOf(n)], f))
-    const notes = f.attackers.map((x) => x.note).filter((x) => x)
-    if (notes.length) console.log(`  ${ATTACKS[n].what}: ${[...new Set(notes)].join(' | ')}`)
+    const notes = [...new Set(f.attackers.map((x) => x.note).filter((x) => x))]
+    const d = f.defence as { quarantines?: number; rejected?: Record<string, number>; recent?: Array<{ reason: string }> } | null
+    if (d && (d.quarantines || Object.keys(d.rejected ?? {}).length)) notes.push(`job view: ${d.quarantines ?? 0} quarantined, rejected ${JSON.stringify(d.rejected ?? {})}${d.recent?.[0] ? `, e.g. "${d.recent[0].reason.slice(0, 100)}"` : ''}`)
+    if (f.warnings) notes.push(`${f.warnings} worker warnings`)
+    console.log(`  ${ATTACKS[n].what}${notes.length ? `: ${notes.join(' | ')}` : ''}`)
   }
   // the same clean run again: how far this machine's load moved the figures meanwhile
   const again = await runScenario({ ...base, attack: null, deadlineMs: 120_000 })

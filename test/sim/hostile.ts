@@ -78,62 +78,91 @@ export const zero: Lie = (parts) => parts.map((p) => ({ ...p, floats: new Float3
 
 interface Stats {
   updates: number
+  /** Running per-coordinate mean and mean square of the honest values (a coordinate: a column of U, or a value). */
   mean: Float64Array
   sq: Float64Array
   max: number
-  /** Every U row the coalition saw summed to zero (a softmax layer): its lies keep that. */
-  zeroRows: boolean
+  /** Honest values always summed to 0 over the output units (a softmax layer's U rows, its kernel's columns, its bias). */
+  structured: boolean
+}
+
+/** Learns one honest part into its running statistics. */
+function learn(stats: Map<string, Stats>, p: Part, rows: number, t: TensorSpec, decay: number): Stats {
+  const factors = p.form === 'factors'
+  const width = factors ? t.rows : p.floats.length
+  const count = factors ? rows : 1
+  const key = `${p.tensor}:${p.form}`
+  const s = stats.get(key) ?? { updates: 0, mean: new Float64Array(width), sq: new Float64Array(width), max: 0, structured: factors || t.rows > 1 }
+  stats.set(key, s)
+  const f = p.floats
+  const a = s.updates++ === 0 ? 1 : decay
+  for (let k = 0; k < width; k++) {
+    let m = 0
+    let q = 0
+    for (let r = 0; r < count; r++) {
+      const v = f[r * width + k]
+      m += v / count
+      q += (v * v) / count
+      s.max = Math.max(s.max, Math.abs(v))
+    }
+    s.mean[k] += a * (m - s.mean[k])
+    s.sq[k] += a * (q - s.sq[k])
+  }
+  // sums over the output units: each U row (factors), each kernel column (dense, units × inputs row-major)
+  const [groups, len, stride, step] = factors ? [rows, t.rows, 1, t.rows] : [t.cols, t.rows, t.cols, 1]
+  for (let g = 0; g < groups && s.structured; g++) {
+    let sum = 0
+    let abs = 0
+    for (let k = 0; k < len; k++) (sum += f[g * step + k * stride]), (abs += Math.abs(f[g * step + k * stride]))
+    if (Math.abs(sum) > 1e-4 * abs + 1e-12) s.structured = false
+  }
+  return s
+}
+
+/** Shifts every coordinate by d = −sign(mean)·z·σ (kept summing to 0 where `s.structured`), scales by 1 + ε, bounds. */
+function shift(p: Part, rows: number, t: TensorSpec, s: Stats, z: number, eps: number): Part {
+  const width = s.mean.length
+  const count = p.form === 'factors' ? rows : 1
+  const d = s.mean.map((m, k) => -Math.sign(m || 1) * z * Math.sqrt(Math.max(0, s.sq[k] - m * m)))
+  if (s.structured) {
+    const [groups, len, stride, step] = p.form === 'factors' ? [1, t.rows, 1, 0] : [t.cols, t.rows, t.cols, 1]
+    for (let g = 0; g < groups; g++) {
+      let mean = 0
+      for (let k = 0; k < len; k++) mean += d[g * step + k * stride] / len
+      for (let k = 0; k < len; k++) d[g * step + k * stride] -= mean
+    }
+  }
+  const floats = p.floats.slice()
+  // structured: one scale for the whole shift keeps every value within the honest maximum and the sums at 0;
+  // otherwise each value is clipped on its own
+  let alpha = 1
+  for (let r = 0; r < count && s.structured; r++) {
+    for (let k = 0; k < width; k++) {
+      const v = (1 + eps) * floats[r * width + k]
+      if (Math.abs(v + d[k]) > s.max) alpha = Math.min(alpha, Math.max(0, (Math.sign(d[k]) * s.max - v) / d[k]))
+    }
+  }
+  for (let r = 0; r < count; r++) {
+    for (let k = 0; k < width; k++) floats[r * width + k] = Math.max(-s.max, Math.min(s.max, (1 + eps) * floats[r * width + k] + alpha * d[k]))
+  }
+  return { ...p, floats }
 }
 
 /**
  * "A little is enough" (Baruch et al. 2019), in practice: the coalition pools its members' honest updates into running
- * per-coordinate means and variances (per column of U for factors, per value for dense) and shifts every coordinate by
- * z·σ against the mean's direction, clipped to the largest honest value seen and, where honest U rows sum to 0, kept
- * summing to 0; and scales by 1 + ε. V (the layer's input rows) stays honest. One coalition per scenario.
+ * per-coordinate means and variances and shifts every coordinate by z·σ against the mean's direction, clipped to the
+ * largest honest value seen, scaled by 1 + ε. It stays inside the exact checks it can see: tensors whose honest values
+ * sum to 0 over the output units (a softmax layer) are left honest when the model has any other tensor to shift, and
+ * shifted with those sums kept at 0 when it has not (mlr). V (the layer's input rows) stays honest. One per scenario.
  */
-export function alie(z = 1.5, eps = 0, warmup = 3, decay = 0.2): Lie {
+export function alie(z = 1.5, eps = 0, warmup = 9, decay = 0.2): Lie {
   const stats = new Map<string, Stats>()
-  return (parts, rows, tensors) =>
-    parts.map((p) => {
-      const t = tensors[p.tensor]
-      const width = p.form === 'factors' ? t.rows : p.floats.length
-      const count = p.form === 'factors' ? rows : 1
-      const key = `${p.tensor}:${p.form}`
-      const s = stats.get(key) ?? { updates: 0, mean: new Float64Array(width), sq: new Float64Array(width), max: 0, zeroRows: true }
-      stats.set(key, s)
-      const f = p.floats
-      const a = s.updates === 0 ? 1 : decay
-      for (let k = 0; k < width; k++) {
-        let m = 0
-        let q = 0
-        for (let r = 0; r < count; r++) {
-          const v = f[r * width + k]
-          m += v / count
-          q += (v * v) / count
-          s.max = Math.max(s.max, Math.abs(v))
-        }
-        s.mean[k] += a * (m - s.mean[k])
-        s.sq[k] += a * (q - s.sq[k])
-      }
-      for (let r = 0; r < count && p.form === 'factors'; r++) {
-        let sum = 0
-        let abs = 0
-        for (let k = 0; k < width; k++) (sum += f[r * width + k]), (abs += Math.abs(f[r * width + k]))
-        if (Math.abs(sum) > 1e-5 * abs + 1e-12) s.zeroRows = false
-      }
-      if (++s.updates <= warmup) return p
-      const d = new Float64Array(width)
-      for (let k = 0; k < width; k++) d[k] = -Math.sign(s.mean[k] || 1) * z * Math.sqrt(Math.max(0, s.sq[k] - s.mean[k] * s.mean[k]))
-      if (p.form === 'factors' && s.zeroRows) {
-        const mean = d.reduce((x, y) => x + y, 0) / width
-        for (let k = 0; k < width; k++) d[k] -= mean
-      }
-      const floats = f.slice()
-      for (let r = 0; r < count; r++) {
-        for (let k = 0; k < width; k++) floats[r * width + k] = Math.max(-s.max, Math.min(s.max, (1 + eps) * f[r * width + k] + d[k]))
-      }
-      return { ...p, floats }
-    })
+  return (parts, rows, tensors) => {
+    const seen = parts.map((p) => learn(stats, p, rows, tensors[p.tensor], decay))
+    if (seen.some((x) => x.updates <= warmup)) return [...parts]
+    const free = seen.some((x) => !x.structured)
+    return parts.map((p, i) => (free && seen[i].structured ? p : shift(p, rows, tensors[p.tensor], seen[i], z, eps)))
+  }
 }
 
 /** The CPU engine with `lie` applied to every step it returns. */
@@ -152,16 +181,16 @@ export function lyingBackend(lie: Lie): Backend {
   }
 }
 
-/** The CPU engine, telling `onLease` whenever a shard is loaded and `onStep` at each step; `hang` never finishes one. */
-export function watchedBackend(on: { lease?(): void; step?(): void }, hang = false): Backend {
+/** The CPU engine, telling `on.lease` whenever a shard is loaded (a lease began); `hang`: no step ever finishes. */
+export function watchedBackend(on: { lease(): void }, hang = false): Backend {
   return {
     kind: 'cpu',
     create(plan) {
       const e = createCpuEngine(plan)
       const load = e.loadShard.bind(e)
       const step = e.step.bind(e)
-      e.loadShard = (...a) => (on.lease?.(), load(...a))
-      e.step = (...a) => (on.step?.(), hang ? new Promise<never>(() => {}) : step(...a))
+      e.loadShard = (...a) => (on.lease(), load(...a))
+      e.step = (...a) => (hang ? new Promise<never>(() => {}) : step(...a))
       return e
     },
   }
@@ -527,14 +556,26 @@ interface Incarnation {
   joinAt: number
   /** Past linking: the coordinator has it as ready. */
   readyAt: number | null
-  firstStepAt: number | null
+  /** Its first shard loaded: the coordinator granted it a lease. */
+  leasedAt: number | null
+  /** When it ended with an error. */
+  endedAt: number | null
   code: string | null
   /** The code was counted (and a staller rejoined). */
   counted: boolean
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
-const codeOf = (msg: string) => /^(ERR_[A-Z_]+)/.exec(msg)?.[1] ?? 'ERROR'
+
+/** Phases of a session the coordinator has as ready (past linking, not ended). */
+const READY_PHASES: readonly string[] = ['waiting', 'training', 'waiting-slowest', 'waiting-updates', 'idle']
+
+/** Records the error a session ended with (its code, or ERROR), once. */
+function ended(inc: Incarnation, message: string): void {
+  if (inc.code !== null) return
+  inc.code = /^(ERR_[A-Z_]+)/.exec(message)?.[1] ?? 'ERROR'
+  inc.endedAt = Date.now()
+}
 
 /** Sequential GET /api/jobs every 50 ms until stopped; the latencies in ms. */
 function probe(url: string) {
@@ -586,7 +627,7 @@ async function scenario(o: ScenarioOptions): Promise<Omit<Figures, 'warnings'>> 
   const backend = (i: number): Backend => {
     const inc = incs[i]
     if (inc.hostile && lie) return lyingBackend(lie)
-    if (inc.hostile && attack?.stall) return watchedBackend({ step: () => (inc.firstStepAt ??= Date.now()) }, true)
+    if (inc.hostile && attack?.stall) return watchedBackend({ lease: () => (inc.leasedAt ??= Date.now()) }, true)
     return watchedBackend({ lease: () => void leases.push(Date.now()) })
   }
   const g: NodeGrid = await startNodeGrid(0, { ...o.hyper, minWorkers: sessionsAtStart }, o.spec, { seed: o.seed, latencyMs: [0, 5] }, backend, {
@@ -596,10 +637,10 @@ async function scenario(o: ScenarioOptions): Promise<Omit<Figures, 'warnings'>> 
   })
   const { job } = g
   const join = (slot: number) => {
-    const inc: Incarnation = { slot, hostile: attack !== null && bad.includes(slot), joinAt: Date.now(), readyAt: null, firstStepAt: null, code: null, counted: false }
+    const inc: Incarnation = { slot, hostile: attack !== null && bad.includes(slot), joinAt: Date.now(), readyAt: null, leasedAt: null, endedAt: null, code: null, counted: false }
     incs.push(inc)
     inc.session = g.add()
-    g.runs[g.runs.length - 1].catch((e: Error) => (inc.code ??= codeOf(e.message)))
+    g.runs[g.runs.length - 1].catch((e: Error) => ended(inc, e.message))
   }
   const actors: Actor[] = []
   let attackStart = Date.now()
@@ -620,8 +661,8 @@ async function scenario(o: ScenarioOptions): Promise<Omit<Figures, 'warnings'>> 
   while (job.state !== 'done' && Date.now() < end) {
     for (const inc of incs) {
       const err = inc.session?.status.error
-      if (inc.readyAt === null && inc.session && !['starting', 'connecting', 'linking'].includes(inc.session.status.phase)) inc.readyAt = Date.now()
-      if (err && inc.code === null) inc.code = codeOf(err)
+      if (inc.readyAt === null && inc.session && READY_PHASES.includes(inc.session.status.phase)) inc.readyAt = Date.now()
+      if (err) ended(inc, err)
       if (inc.code !== null && inc.hostile && !inc.counted) {
         inc.counted = true
         watches.get(inc.slot)!.see(inc.code)
@@ -639,7 +680,7 @@ async function scenario(o: ScenarioOptions): Promise<Omit<Figures, 'warnings'>> 
   const stop = Date.now()
   await Promise.race([Promise.all(actors.map((a) => a.stop())), sleep(5000)])
   const apiP99Ms = await api.p99()
-  for (const inc of incs) if (inc.code === null && inc.session?.status.error) inc.code = codeOf(inc.session.status.error)
+  for (const inc of incs) if (inc.session?.status.error) ended(inc, inc.session.status.error)
   const finished = job.state === 'done'
   const view = (await (await fetch(`${g.srv.url}/api/jobs/${job.id}`)).json()) as { defence?: unknown }
   if (finished) await Promise.race([job.settled(), sleep(10_000)])
@@ -677,7 +718,7 @@ async function scenario(o: ScenarioOptions): Promise<Omit<Figures, 'warnings'>> 
 function stalledForLease(inc: Incarnation, o: ScenarioOptions, leases: readonly number[]): boolean {
   if (inc.readyAt === null) return false
   const timeout = o.hyper.stallTimeoutMs ?? 30_000
-  const until = inc.firstStepAt ?? Date.now()
+  const until = inc.leasedAt ?? inc.endedAt ?? Date.now()
   return until - inc.readyAt >= timeout && leases.some((t) => t > inc.readyAt! + 500 && t < until)
 }
 
