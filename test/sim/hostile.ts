@@ -26,13 +26,15 @@ export const QUARANTINED: readonly ErrorCode[] = ['ERR_QUARANTINED', 'ERR_BAD_UP
 export const THROTTLED: readonly ErrorCode[] = ['ERR_RATE_LIMITED', 'ERR_READY_TIMEOUT', 'ERR_ADDRESS_LIMIT']
 /** A resend answered with more updates than this was not capped (an honest gap is about 2s + 2 updates). */
 export const RESEND_REPLY_CAP = 16
+/** A rejoined staller kept this long from a lease while honest workers got theirs was backed off. */
+export const BACKOFF_SEEN_MS = 1500
 
 export type AttackName = 'scale' | 'flip' | 'huge' | 'alie' | 'freeride' | 'equivocate' | 'p2p-lie' | 'stall' | 'idle-sockets' | 'flood' | 'resend'
 
 /**
  * Per attack, the signals that count as the attacker caught: a code the coordinator answered or evicted it with, or
- * (`or`) a behaviour the harness observes: `backoff` a rejoined staller waited a whole stall timeout for a lease while
- * honest workers got theirs; `capped` no resend was answered with more than RESEND_REPLY_CAP updates; `flagged` the
+ * (`or`) a behaviour the harness observes: `backoff` a rejoined staller, once ready, waited BACKOFF_SEEN_MS for a lease
+ * while honest workers got theirs; `capped` no resend was answered with more than RESEND_REPLY_CAP updates; `flagged` the
  * job view lists the worker as flagged (its p2pTo claims are no longer trusted).
  */
 export const CAUGHT: Record<AttackName, { codes: readonly ErrorCode[]; or?: 'backoff' | 'capped' | 'flagged' }> = {
@@ -668,7 +670,7 @@ async function scenario(o: ScenarioOptions): Promise<Omit<Figures, 'warnings'>> 
         watches.get(inc.slot)!.see(inc.code)
         if (attack?.stall) join(inc.slot)
       }
-      if (inc.hostile && attack?.stall && inc.joinAt > attackStart && stalledForLease(inc, o, leases)) watches.get(inc.slot)!.mark('backoff', inc.readyAt! + (o.hyper.stallTimeoutMs ?? 30_000))
+      if (inc.hostile && attack?.stall && inc.joinAt > attackStart && stalledForLease(inc, leases)) watches.get(inc.slot)!.mark('backoff', inc.readyAt! + BACKOFF_SEEN_MS)
     }
     if (caught.or === 'flagged' && Date.now() - polled > 500) {
       polled = Date.now()
@@ -714,12 +716,14 @@ async function scenario(o: ScenarioOptions): Promise<Omit<Figures, 'warnings'>> 
   return figures
 }
 
-/** Back-off seen: a rejoined staller, once ready, waited a whole stall timeout for a lease while honest workers got new ones. */
-function stalledForLease(inc: Incarnation, o: ScenarioOptions, leases: readonly number[]): boolean {
+/**
+ * Back-off seen: a rejoined staller, once ready, waited BACKOFF_SEEN_MS for a lease while honest workers got new ones
+ * (an undefended coordinator leases to a ready worker at once; one that has none free answers all alike).
+ */
+function stalledForLease(inc: Incarnation, leases: readonly number[]): boolean {
   if (inc.readyAt === null) return false
-  const timeout = o.hyper.stallTimeoutMs ?? 30_000
   const until = inc.leasedAt ?? inc.endedAt ?? Date.now()
-  return until - inc.readyAt >= timeout && leases.some((t) => t > inc.readyAt! + 500 && t < until)
+  return until - inc.readyAt >= BACKOFF_SEEN_MS && leases.some((t) => t > inc.readyAt! + 500 && t < until)
 }
 
 /** The clean run an attack is compared with: the same sessions, so each has the same share of this process's CPU. */
