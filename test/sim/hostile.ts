@@ -6,6 +6,7 @@ import type SimplePeer from 'simple-peer'
 import { io, type Socket } from 'socket.io-client'
 import { createCpuEngine } from '../../client/gpu/cpu-engine.ts'
 import type { Backend, Session } from '../../client/train/session.ts'
+import type { ServerOptions } from '../../coordinator/server.ts'
 import type { TensorSpec } from '../../model/layers/types.ts'
 import { evaluate } from '../../model/network.ts'
 import type { Part } from '../../model/update.ts'
@@ -15,7 +16,6 @@ import type { CreateJob, Hyper } from '../../protocol/job.ts'
 import { MAX_BATCH } from '../../protocol/limits.ts'
 import type { ClientEvents, ClientMessageType, Msg, Reply, ServerEvents } from '../../protocol/messages.ts'
 import type { PeerCtor } from './fake-peer.ts'
-import type { ServerOptions } from '../../coordinator/server.ts'
 import { startNodeGrid, type NodeGrid } from './node-grid.ts'
 
 // ── what counts as caught: the one place that says it ─────────────────────────────────────────────────────────────
@@ -667,7 +667,7 @@ async function scenario(o: ScenarioOptions): Promise<Omit<Figures, 'warnings'>> 
       if (err) ended(inc, err)
       if (inc.code !== null && inc.hostile && !inc.counted) {
         inc.counted = true
-        watches.get(inc.slot)!.see(inc.code)
+        watches.get(inc.slot)!.see(inc.code, inc.endedAt ?? Date.now())
         if (attack?.stall) join(inc.slot)
       }
       if (inc.hostile && attack?.stall && inc.joinAt > attackStart && stalledForLease(inc, leases)) watches.get(inc.slot)!.mark('backoff', inc.readyAt! + BACKOFF_SEEN_MS)
