@@ -10,6 +10,7 @@ import { DataRoots, defaultDataRoots } from './data/index.ts'
 import { Edge } from './edge/edge.ts'
 import type { EdgeOptions } from './edge/options.ts'
 import { boundedParser } from './edge/parser.ts'
+import { defenceLogger } from './defence-log.ts'
 import { EvalPool } from './eval-pool.ts'
 import { createApp } from './http.ts'
 import { attachWorkers, SocketOutbox, type WorkerServer } from './socket.ts'
@@ -67,7 +68,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const out = new SocketOutbox(edge)
   const evals = new EvalPool()
   const maxUpdateBytes = Math.min(opts.maxUpdateBytes ?? MAX_UPDATE_BYTES, MAX_UPDATE_BYTES)
-  const store = new JobStore(out, (plan, test) => evals.evaluator(plan, test), (e) => log.error({ err: e }, 'evaluation failed'), edge.counts, maxUpdateBytes)
+  const hooks = { onError: (e: Error) => log.error({ err: e }, 'evaluation failed'), onEvent: defenceLogger(log) }
+  const store = new JobStore(out, (plan, test) => evals.evaluator(plan, test), hooks, edge.counts, maxUpdateBytes)
   const dataRoots = new DataRoots(opts.dataRoots?.length ? opts.dataRoots : defaultDataRoots())
   const app = createApp({ store, clientDir: opts.clientDir ?? CLIENT_DIR, operatorToken, log, dataRoots })
   const http = createServer(app)

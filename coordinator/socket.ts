@@ -86,7 +86,9 @@ export function attachWorkers(io: WorkerServer, store: JobStore, out: SocketOutb
         }
         const sentBefore = socket.data.sent
         try {
-          reply(handle(socket, type, msg))
+          const r = handle(socket, type, msg)
+          noteRefusal(socket, type, r)
+          reply(r)
         } catch (e) {
           log.error({ err: e, type, worker: socket.data.worker }, 'handler failed')
           reply(reject('ERR_INTERNAL'))
@@ -112,6 +114,14 @@ export function attachWorkers(io: WorkerServer, store: JobStore, out: SocketOutb
       log.info({ worker, job, why }, 'worker left')
     })
   })
+
+  /** A refused message of a worker in a job: counted by code in the job view and logged (throttled). */
+  function noteRefusal(socket: WorkerSocket, type: string, r: unknown): void {
+    const { worker, job } = socket.data
+    const x = r as Rejection | null
+    if (!worker || !job || !x || x.ok !== false) return
+    store.get(job)?.defence.rejected(worker, type, x.code, x.reason)
+  }
 
   /** Pays for a message from the socket's budget; over it, counts and logs the refusal, and closes a flooding socket. */
   function admitted(socket: WorkerSocket, type: string, msg: unknown): boolean {

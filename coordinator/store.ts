@@ -4,7 +4,7 @@ import { planModel, type ModelPlan } from '../model/plan.ts'
 import { ModelSpecError, parseModelSpec, presetSpec, type ModelSpec } from '../model/spec.ts'
 import { CreateJobSchema, type CreateJob } from '../protocol/job.ts'
 import { MAX_UPDATE_BYTES } from '../protocol/limits.ts'
-import { JobCore, type Outbox } from './core/job.ts'
+import { JobCore, type JobOptions, type Outbox } from './core/job.ts'
 import type { Evaluator } from './core/evaluator.ts'
 import { confineSpec, loadDataset, type DataRoots, type Dataset } from './data/index.ts'
 import type { Split } from './data/types.ts'
@@ -28,7 +28,8 @@ export class JobStore {
   constructor(
     private readonly out: Outbox,
     private readonly evaluators?: EvaluatorFactory,
-    private readonly onError?: (e: Error) => void,
+    /** Where every job reports evaluation failures and its defences' events (the server logs them). */
+    private readonly hooks: Pick<JobOptions, 'onError' | 'onEvent'> = {},
     /** What the socket edge refused, per job (the server shares its Edge's counts). */
     private readonly edgeCounts: EdgeCounts = new EdgeCounts(),
     /** Largest update (bytes) a job's model may produce at its batch size; the socket's packet bound follows it. */
@@ -77,7 +78,7 @@ export class JobStore {
       plan,
       data,
       this.out,
-      { ...(this.evaluators ? { evaluator: this.evaluators(plan, data.test) } : {}), ...(this.onError ? { onError: this.onError } : {}) },
+      { ...(this.evaluators ? { evaluator: this.evaluators(plan, data.test) } : {}), ...this.hooks },
     )
     this.jobs.set(id, job)
     return job

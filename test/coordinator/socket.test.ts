@@ -112,7 +112,12 @@ describe('the socket edge', () => {
       [{ p2pTo: ['w-stranger'], frame: frame() }, 'ERR_NOT_IN_JOB'],
       [{ correct: 9, frame: frame() }, 'ERR_BAD_MESSAGE'],
     ]
+    const counted = job.defence.snapshot().rejected
     for (const [patch, code] of cases) expect(await ask(s, 'update', { ...base, ...patch }), code).toMatchObject({ ok: false, code })
+    // every refusal is counted by code in the job view
+    const now = job.defence.snapshot().rejected
+    const added = Object.fromEntries(Object.entries(now).map(([k, v]) => [k, (v ?? 0) - (counted[k] ?? 0)]).filter(([, v]) => v))
+    expect(added).toEqual({ ERR_BAD_SHAPE: 4, ERR_BAD_PATH: 1, ERR_NOT_FINITE: 1, ERR_CLOCK: 1, ERR_NOT_IN_JOB: 1, ERR_BAD_MESSAGE: 1 })
     expect(job.samples).toBe(before.samples)
     expect(job.ssp.clocks()).toEqual(before.clocks)
     expect(job.replica.params).toEqual(before.params)
