@@ -23,14 +23,6 @@ interface Held {
   frame: RawFrame
 }
 
-/** An update the coordinator stands behind (relayed by it, or confirmed), waiting for its predecessor to apply. */
-interface Trusted {
-  clock: number
-  prev: number
-  rows: number
-  parts: Part[]
-}
-
 type Early =
   | { kind: 'frame'; u: Incoming }
   | { kind: 'aggregate'; a: Aggregate }
@@ -65,8 +57,8 @@ export class Inbox {
   private readonly held = new Map<string, Map<number, Held>>()
   /** Per peer, by clock: confirmations whose frame has not come (yet). */
   private readonly confirms = new Map<string, Map<number, string>>()
-  /** Per peer, by prev: trusted updates waiting for the one before them. */
-  private readonly waiting = new Map<string, Map<number, Trusted>>()
+  /** Per peer, by prev: updates the coordinator stands behind (relayed or confirmed), waiting for the one before. */
+  private readonly waiting = new Map<string, Map<number, RawFrame>>()
   /** This worker's own ps parts per clock, applied at once, taken back out of the aggregate that sums them in. */
   private readonly ownPs = new Map<number, Part[]>()
   /** Every server aggregate of clocks below this is applied. */
@@ -187,7 +179,7 @@ export class Inbox {
     const clocks = this.clocks!
     let waiting = this.waiting.get(from)
     if (!waiting) this.waiting.set(from, (waiting = new Map()))
-    waiting.set(f.prev, { clock: f.clock, prev: f.prev, rows: f.rows, parts: f.parts })
+    waiting.set(f.prev, f)
     for (let next = waiting.get(clocks.contig(from)); next; next = waiting.get(clocks.contig(from))) {
       waiting.delete(next.prev)
       if (!clocks.accept(from, next.clock, next.prev)) continue

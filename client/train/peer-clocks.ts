@@ -72,11 +72,6 @@ export class PeerClocks {
     this.chain(peer).final = last
   }
 
-  /** True when a later update of this peer arrived but an earlier one did not: one was lost or is late. */
-  hasGap(peer: string): boolean {
-    return (this.chains.get(peer)?.ahead.size ?? 0) > 0
-  }
-
   contig(peer: string): number {
     return this.chains.get(peer)?.contig ?? -1
   }

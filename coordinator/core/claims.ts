@@ -21,11 +21,9 @@ interface SenderClaims {
 export class ClaimBook {
   private readonly bySender = new Map<string, SenderClaims>()
   readonly flagged = new Set<string>()
-  reports = 0
 
   /** Records a report; returns true when the sender became flagged by it. */
   report(sender: string, reporter: string, kind: 'missing' | 'mismatch'): boolean {
-    this.reports++
     let c = this.bySender.get(sender)
     if (!c) this.bySender.set(sender, (c = { missing: 0, mismatch: 0, reporters: new Set(), mismatchReporters: new Set() }))
     c[kind]++
@@ -44,7 +42,9 @@ export class ClaimBook {
     return (this.bySender.get(sender)?.mismatchReporters.size ?? 0) >= CLAIM_REPORTERS
   }
 
+  /** A worker left: nothing of its claims is kept (the job view keeps who was flagged). */
   forget(worker: string): void {
     this.bySender.delete(worker)
+    this.flagged.delete(worker)
   }
 }

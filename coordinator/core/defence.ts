@@ -36,10 +36,6 @@ export class Defence {
     this.onEvent?.({ kind: 'report', worker, by, clock, report, flagged })
   }
 
-  isQuarantined(worker: string): boolean {
-    return this.view.recent.some((q) => q.worker === worker)
-  }
-
   snapshot(): DefenceView {
     return structuredClone(this.view)
   }

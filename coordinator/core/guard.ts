@@ -19,7 +19,7 @@ export const NORM_WINDOW = 64
  * coordinator computes itself, so the first updates are bounded too.
  *
  * @example
- * const g = new UpdateGuard(plan, referenceNorms(plan, params, x, y, 32))
+ * const g = new UpdateGuard(plan, referenceNorms(plan, params, x, y, n, 32))
  * const why = g.check(parts, { lr, rows, x, y })
  * if (!why) g.accept(parts, lr, rows)
  */

@@ -302,9 +302,10 @@ export class JobCore {
     if (!u || !u.direct.has(worker)) return { ok: true, relayed: false }
     this.out.send(worker, 'update', { from: u.from, frame: u.frame })
     this.traffic.relayed(u.frame.byteLength, u.sizes)
-    const flagged = this.claims.report(m.from, worker, m.kind)
+    const live = this.members.has(m.from)
+    const flagged = live && this.claims.report(m.from, worker, m.kind)
     this.defence.reported(m.from, worker, m.clock, m.kind, flagged)
-    if (m.kind === 'mismatch' && this.claims.equivocating(m.from) && this.members.has(m.from)) {
+    if (live && m.kind === 'mismatch' && this.claims.equivocating(m.from)) {
       this.quarantine(m.from, `peers received frames from it that differ from what it sent the coordinator (clock ${m.clock})`)
     }
     return { ok: true, relayed: true }
@@ -328,6 +329,7 @@ export class JobCore {
   leave(worker: string): void {
     if (!this.members.delete(worker)) return
     this.departed.add(worker)
+    this.claims.forget(worker)
     for (const l of this.ledger.release(worker)) {
       this.returned.push({ worker, shard: l.shard, epoch: l.epoch })
     }
@@ -406,10 +408,9 @@ export class JobCore {
   /** A shard as served over HTTP (protocol/shard.ts); undefined for a shard the job does not have. */
   shardBytes(shard: number): Uint8Array | undefined {
     if (!Number.isInteger(shard) || shard < 0 || shard >= this.info.shards.count) return undefined
-    const J = this.plan.inputSize
-    const start = shard * this.info.shards.size
     const n = this.shardRows(shard)
-    return encodeShard(this.data.train.x.subarray(start * J, (start + n) * J), this.data.train.y.subarray(start, start + n), n, J)
+    const { x, y } = this.batchOf(shard, 0, n)
+    return encodeShard(x, y, n, this.plan.inputSize)
   }
 
   readyCount(): number {
