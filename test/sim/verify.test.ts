@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createCpuEngine } from '../../client/gpu/cpu-engine.ts'
 import type { Backend } from '../../client/train/session.ts'
-import type { Part } from '../../model/update.ts'
+import { lyingBackend, zero, type Lie } from './hostile.ts'
 import { startNodeGrid, until, type NodeGrid } from './node-grid.ts'
 
 let grid: NodeGrid | undefined
@@ -11,22 +11,9 @@ afterEach(async () => {
   grid = undefined
 })
 
-/** Worker 0 sends `lie(parts)` instead of its step from its third update on; the others are honest. */
-function lying(lie: (p: Part[]) => Part[]) {
-  return (i: number): Backend => ({
-    kind: 'cpu',
-    create(plan) {
-      const e = createCpuEngine(plan)
-      if (i !== 0) return e
-      let n = 0
-      const step = e.step.bind(e)
-      e.step = async (...a) => {
-        const r = await step(...a)
-        return ++n > 2 ? { ...r, parts: lie(r.parts) } : r
-      }
-      return e
-    },
-  })
+/** Worker 0 sends `lie(parts)` instead of its step; the others are honest. */
+function lying(lie: Lie) {
+  return (i: number): Backend => (i === 0 ? lyingBackend(lie) : { kind: 'cpu', create: createCpuEngine })
 }
 
 describe('spot re-computation', { timeout: 90_000 }, () => {
@@ -40,10 +27,10 @@ describe('spot re-computation', { timeout: 90_000 }, () => {
   })
 
   it.each([
-    ['free-riding on an all-server model (every part zero)', 'mlr', (p: Part[]) => p.map((q) => ({ ...q, floats: new Float32Array(q.floats.length) }))],
+    ['free-riding on an all-server model (every part zero)', 'mlr', zero],
     // the hidden bias has no exact structure: ×1.1 passes every check but re-computation
-    ['a little is enough (hidden bias ×1.1, inside every bound)', 'mlp:32', (p: Part[]) => p.map((q) => (q.tensor === 1 ? { ...q, floats: q.floats.map((v) => v * 1.1) } : q))],
-  ])('%s is caught, quarantined, and the job finishes without it', async (_, model, lie) => {
+    ['a little is enough (hidden bias ×1.1, inside every bound)', 'mlp:32', ((p) => p.map((q) => (q.tensor === 1 ? { ...q, floats: q.floats.map((v) => v * 1.1) } : q))) as Lie],
+  ] as Array<[string, string, Lie]>)('%s is caught, quarantined, and the job finishes without it', async (_, model, lie) => {
     grid = await startNodeGrid(3, { staleness: 1, batch: 8, shardSize: 50, epochs: 1, verifyRate: 1 }, { data: 'builtin', model, trainLimit: 600 }, {}, lying(lie))
     const g = grid
     const ended = g.runs[0].then(() => null, (e: unknown) => e) // handled at once: the liar's run ends in an error
