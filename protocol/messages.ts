@@ -131,8 +131,11 @@ export interface Snapshot {
   /** The arena as bytes: every update with clock < psFrom, and the sf parts of those listed in `pending`. */
   model: Binary
   vc: Record<string, number>
-  /** Updates (sf parts) the model does not hold yet but the vector clock counts. */
-  pending: RelayedUpdate[]
+  /**
+   * Updates (sf parts) the model does not hold yet but the vector clock counts: their senders, and their frames in
+   * the same order packed into one binary (`packBinaries`), since a socket.io packet carries only a few attachments.
+   */
+  pending: { from: string[]; frames: Binary }
   view: ClockView
   /** The first clock whose server aggregate the worker will receive. */
   psFrom: number

@@ -2,7 +2,7 @@
 // Each is checked against the model, de-duplicated by the peer's update chain, and applied to the engine.
 import type { ModelPlan } from '../../model/plan.ts'
 import { negatePart, type Part } from '../../model/update.ts'
-import { asBytes, type Binary } from '../../protocol/bytes.ts'
+import { asBytes, unpackBinaries, type Binary } from '../../protocol/bytes.ts'
 import { TabgridError } from '../../protocol/errors.ts'
 import { readAggregate, readFrame, type RawFrame } from '../../protocol/frames.ts'
 import type { Aggregate, Confirm, Snapshot, View } from '../../protocol/messages.ts'
@@ -79,10 +79,10 @@ export class Inbox {
     this.clocks = new PeerClocks(this.me, snap.vc)
     this.psUpTo = snap.psFrom
     // The vector clock already counts the queued updates: they are applied here, not offered to the chain.
-    for (const u of snap.pending) {
-      const f = readFrame(u.frame, this.plan.tensors, { expect: 'sf', maxRows: this.batch })
+    for (const frame of unpackBinaries(snap.pending.frames)) {
+      const f = readFrame(frame, this.plan.tensors, { expect: 'sf', maxRows: this.batch })
       this.engine.apply(f.parts, f.rows)
-      this.status.bytes.relayReceived += byteLength(u.frame)
+      this.status.bytes.relayReceived += frame.byteLength
     }
     for (const e of this.early.splice(0)) {
       if (e.kind === 'frame') this.frame(e.u)

@@ -174,7 +174,7 @@ export class JobCore {
     me.lastProgress = this.now()
     const clock = this.ssp.join(worker)
     const snap = this.replica.snapshot()
-    this.traffic.snapshot(snap.model.byteLength + snap.pending.reduce((s, u) => s + u.frame.byteLength, 0))
+    this.traffic.snapshot(snap.model.byteLength + snap.pending.frames.byteLength)
     if (this.state === 'pending' && this.readyCount() >= this.info.hyper.minWorkers) this.setState('running')
     this.redecide()
     return { ok: true, clock, ...snap, view: this.ssp.view(), psFrom: this.replica.frontier + 1 }

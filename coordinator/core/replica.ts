@@ -2,7 +2,8 @@
 import { applyParts, type Part } from '../../model/update.ts'
 import type { ModelPlan } from '../../model/plan.ts'
 import { arenaBytes } from '../../model/params.ts'
-import type { RelayedUpdate } from '../../protocol/messages.ts'
+import { packBinaries } from '../../protocol/bytes.ts'
+import type { Snapshot } from '../../protocol/messages.ts'
 
 /** An accepted update's sf parts, waiting for the min clock to pass it; its ps parts went to the server. */
 export interface QueuedUpdate {
@@ -73,11 +74,11 @@ export class Replica {
   }
 
   /** The model as bytes, the per-sender vector clock and the queued updates (sf parts). */
-  snapshot(): { model: Uint8Array; vc: Record<string, number>; pending: RelayedUpdate[] } {
+  snapshot(): { model: Uint8Array; vc: Record<string, number>; pending: Snapshot['pending'] } {
     return {
       model: arenaBytes(this.params),
       vc: Object.fromEntries(this.received),
-      pending: this.pending.map((u) => ({ from: u.from, frame: u.frame })),
+      pending: { from: this.pending.map((u) => u.from), frames: packBinaries(this.pending.map((u) => u.frame)) },
     }
   }
 }

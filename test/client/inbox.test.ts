@@ -25,7 +25,7 @@ function setup(psFrom = 0) {
   const status = initialStatus()
   const reports: string[] = []
   const inbox = new Inbox(plan, 4, 'me', engine, status, () => {}, { report: (from, clock, kind) => reports.push(`${kind} ${from}:${clock}`), digest: sha256Hex })
-  const snap: Snapshot = { clock: psFrom, model: new Uint8Array(0), vc: {}, pending: [], view: { min: psFrom, last: {} }, psFrom }
+  const snap: Snapshot = { clock: psFrom, model: new Uint8Array(0), vc: {}, pending: { from: [], frames: new Uint8Array(0) }, view: { min: psFrom, last: {} }, psFrom }
   return { engine, model, status, inbox, snap, reports }
 }
 

@@ -4,10 +4,11 @@ import { io, type Socket } from 'socket.io-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { JobCore } from '../../coordinator/core/job.ts'
 import { startServer, type RunningServer } from '../../coordinator/server.ts'
-import { encodeFrame } from '../../protocol/frames.ts'
+import { unpackBinaries } from '../../protocol/bytes.ts'
+import { encodeFrame, readFrame } from '../../protocol/frames.ts'
 import { MAX_SOCKET_BYTES } from '../../protocol/limits.ts'
 import { mulberry32 } from '../helpers/random.ts'
-import { randomParts } from '../helpers/tiny-data.ts'
+import { randomParts, workerUpdate } from '../helpers/tiny-data.ts'
 
 let srv: RunningServer
 let job: JobCore
@@ -139,6 +140,29 @@ describe('the socket edge', () => {
     expect(await res.json()).toMatchObject({ ok: true })
     const t = await connect()
     expect((await ask(t, 'hello', { type: 'hello', engine: 'cpu', jobId: job.id })).ok).toBe(true)
+  })
+
+  it('hands a late joiner a snapshot holding more queued updates than socket.io has attachments for', async () => {
+    // one binary per queued frame made a packet the client's decoder refuses (over 10 attachments): the joiner was
+    // disconnected with a parse error; the frames travel packed in one binary
+    const wide = await srv.store.create({ data: 'builtin', model: 'mlp:16', trainLimit: 400, hyper: { minWorkers: 1, batch: 8, staleness: 30 } as never })
+    const a = await joined(wide.id)
+    expect((await ask(a.s, 'ready', { type: 'ready' })).ok).toBe(true)
+    const b = await joined(wide.id)
+    expect((await ask(b.s, 'ready', { type: 'ready' })).ok).toBe(true)
+    expect((await ask(a.s, 'lease', { type: 'lease' })).ok).toBe(true)
+    expect((await ask(b.s, 'lease', { type: 'lease' })).ok).toBe(true) // holds a shard and never ticks: the min stays at 0
+    for (let c = 0; c < 14; c++) {
+      const { msg } = workerUpdate(wide, a.id, c, c - 1, 8)
+      expect(await ask(a.s, 'update', msg), `update ${c}`).toMatchObject({ ok: true })
+    }
+    const late = await joined(wide.id)
+    const snap = await ask(late.s, 'ready', { type: 'ready' })
+    expect(snap.ok).toBe(true)
+    const pending = snap.pending as { from: string[]; frames: Uint8Array }
+    expect(pending.from).toEqual(Array(14).fill(a.id))
+    expect(unpackBinaries(pending.frames).map((f) => readFrame(f, wide.plan.tensors, { expect: 'sf', maxRows: 8 }).clock)).toEqual([...Array(14).keys()])
+    expect(late.s.connected).toBe(true)
   })
 
   it('answers a message sent without an ack with a rejected event instead of crashing', async () => {

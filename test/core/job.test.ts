@@ -4,6 +4,7 @@ import type { JobCore, Outbox } from '../../coordinator/core/job.ts'
 import { arenaFromBytes, maxAbsDiff } from '../../model/params.ts'
 import { applyParts, type Part } from '../../model/update.ts'
 import type { Rejection } from '../../protocol/errors.ts'
+import { unpackBinaries } from '../../protocol/bytes.ts'
 import { encodeFrame, readAggregate, readFrame } from '../../protocol/frames.ts'
 import type { Aggregate, RelayedUpdate } from '../../protocol/messages.ts'
 import { mulberry32 } from '../helpers/random.ts'
@@ -140,8 +141,8 @@ describe('JobCore', () => {
     expect(snap.psFrom).toBe(1)
     expect(snap.clock).toBe(1)
     const model = arenaFromBytes(job.plan, snap.model as Uint8Array)
-    expect(snap.pending).toHaveLength(1)
-    const pending = readFrame(snap.pending[0].frame, job.plan.tensors, { expect: 'sf', maxRows: 4 })
+    expect(snap.pending.from).toHaveLength(1)
+    const pending = readFrame(unpackBinaries(snap.pending.frames)[0], job.plan.tensors, { expect: 'sf', maxRows: 4 })
     expect([pending.clock, pending.parts.length]).toEqual([1, 1])
     applyParts(model, job.plan.tensors, pending.parts, 4)
     out.events = []
