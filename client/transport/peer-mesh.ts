@@ -27,6 +27,8 @@ interface Link {
   peer: SimplePeer.Instance
   state: 'connecting' | LinkState
   open: Promise<LinkState>
+  /** Resolves `open` (once; later calls do nothing). */
+  settle: (s: LinkState) => void
   reassembler: Reassembler
   queue: Promise<void>
   nextId: number
@@ -103,6 +105,8 @@ export class PeerMesh {
     if (!l) return
     this.links.delete(peer)
     l.peer.destroy()
+    // a link still connecting settles as relayed, so whoever awaits connect() goes on without this peer
+    l.settle('relay')
   }
 
   destroy(): void {
@@ -117,10 +121,12 @@ export class PeerMesh {
       channelConfig: { ordered: true },
     })
     let settle: (s: LinkState) => void = () => {}
+    const open = new Promise<LinkState>((r) => (settle = r))
     const l: Link = {
       peer,
       state: 'connecting',
-      open: new Promise<LinkState>((r) => (settle = r)),
+      open,
+      settle,
       reassembler: new Reassembler(),
       queue: Promise.resolve(),
       nextId: 1,

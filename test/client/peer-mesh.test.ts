@@ -69,4 +69,16 @@ describe('PeerMesh', () => {
     await wait(150)
     expect(off.links.a).toEqual([['b', 'relay']])
   })
+
+  it('settles a link still connecting when its peer leaves, so the joiner does not wait for it', async () => {
+    const net = new FakeNet({ seed: 6, latencyMs: [0, 1], blockLink: () => true })
+    const { meshes, links } = pair(net, { linkTimeoutMs: 60_000 })
+    const opening = meshes.b.connect('a')
+    await wait(20)
+    expect(meshes.b.state('a')).toBe('connecting')
+    meshes.b.drop('a')
+    const settled = await Promise.race([opening, wait(500).then(() => 'still waiting')])
+    expect(settled).toBe('relay')
+    expect(links.b).toEqual([]) // a departed peer is no link at all: nothing to report
+  })
 })
