@@ -98,16 +98,16 @@ export class Verifier {
     const paths = this.plan.tensors.map((t) => parts.find((p) => p.tensor === t.index)?.path ?? 'ps')
     const redo = trainStep(this.plan, model, ctx.x, ctx.y, 0, ctx.rows, -ctx.lr / ctx.rows, paths).parts
     for (const [i, p] of parts.entries()) {
-      const want = redo[i].floats
-      let d = 0
-      let n = 0
-      for (let k = 0; k < want.length; k++) {
-        d += (p.floats[k] - want[k]) ** 2
-        n += want[k] * want[k]
-      }
-      if (!(Math.sqrt(d) <= VERIFY_TOLERANCE * Math.sqrt(n) + 1e-12)) {
-        this.failed++
-        return `re-computed from the view it stated, ${this.plan.tensors[p.tensor].name} differs by ${(Math.sqrt(d / (n || 1)) * 100).toPrecision(3)} % of its norm`
+      const t = this.plan.tensors[p.tensor]
+      // factors compare U and V apart: V (a layer's inputs) can outweigh U by far and hide a wrong gradient
+      const blocks: Array<[string, number, number]> =
+        p.form === 'factors' ? [['U', 0, ctx.rows * t.rows], ['V', ctx.rows * t.rows, p.floats.length]] : [['', 0, p.floats.length]]
+      for (const [block, from, to] of blocks) {
+        const off = relativeError(p.floats, redo[i].floats, from, to)
+        if (!(off <= VERIFY_TOLERANCE)) {
+          this.failed++
+          return `re-computed from the view it stated, ${t.name}${block ? ` (${block})` : ''} differs by ${(off * 100).toPrecision(3)} % of its norm`
+        }
       }
     }
     return null
@@ -119,7 +119,9 @@ export class Verifier {
     const F = replica.frontier
     const M = replica.params.slice()
     const tensors = this.plan.tensors
-    const senders = new Set([...Object.keys(view.vc), ...replica.queuedSenders(), worker])
+    // every sender that may hold updates on either side of F: the view's, the queue's, and the log's (a peer the
+    // worker never heard of has its updates ≤ F in the replica, to take out)
+    const senders = new Set([...Object.keys(view.vc), ...replica.queuedSenders(), ...log.senderIds(), worker])
     for (const p of senders) {
       // own updates below `clock` are all in; a live peer it never heard of, none; a departed one, those ≤ F
       const want = p === worker ? clock - 1 : (view.vc[p] ?? (job.isMember(p) ? -1 : F))
@@ -152,4 +154,15 @@ export class Verifier {
     }
     return M
   }
+}
+
+/** ‖got − want‖ / ‖want‖ over [from, to); an all-zero `want` allows 1e-12 of absolute error. */
+function relativeError(got: Float32Array, want: Float32Array, from: number, to: number): number {
+  let d = 0
+  let n = 0
+  for (let k = from; k < to; k++) {
+    d += (got[k] - want[k]) ** 2
+    n += want[k] * want[k]
+  }
+  return n > 0 ? Math.sqrt(d / n) : Math.sqrt(d) <= 1e-12 ? 0 : Infinity
 }

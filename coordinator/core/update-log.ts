@@ -46,6 +46,11 @@ export class UpdateLog {
     return this.bySender.size
   }
 
+  /** Who has entries: every sender whose updates a rebuilt model may need to take out. */
+  senderIds(): IterableIterator<string> {
+    return this.bySender.keys()
+  }
+
   /**
    * Drops updates with clock < keepFrom. A live sender keeps its newest (the next one names it as `prev`); a departed
    * one (`live` says no) loses everything below keepFrom, so churn leaves nothing behind.

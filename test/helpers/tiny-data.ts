@@ -8,6 +8,7 @@ import { parseModelSpec, type ModelSpec } from '../../model/spec.ts'
 import { formOf, partLength, type Part, type Path } from '../../model/update.ts'
 import { encodeFrame } from '../../protocol/frames.ts'
 import { HyperSchema, type Hyper, type JobInfo } from '../../protocol/job.ts'
+import type { View } from '../../protocol/messages.ts'
 import { mulberry32, randomFloats } from './random.ts'
 
 export function tinyDataset(n = 40, J = 40, K = 3, seed = 1): Dataset {
@@ -58,13 +59,15 @@ export function randomParts(plan: ModelPlan, paths: readonly Path[], rows: numbe
 
 /**
  * An honest update of `worker` for clock/prev: one SGD step on the next `rows` of the shard it holds, at its lease's
- * rate, computed on the coordinator's replica, on the job's current paths. It passes the coordinator's checks.
+ * rate, computed on the coordinator's replica (or `from.params`, stating `from.view`), on the job's current paths. It
+ * passes the coordinator's checks.
  */
-export function workerUpdate(job: JobCore, worker: string, clock: number, prev: number, rows: number, p2pTo: string[] = []) {
+export function workerUpdate(job: JobCore, worker: string, clock: number, prev: number, rows: number, p2pTo: string[] = [], from: { params?: Float32Array; view?: View } = {}) {
   // a worker without a lease (the coordinator will refuse it) gets a step on the first rows
   const held = job.ledger.leasesOf(worker)[0] ?? { shard: 0, rows: 0, lr: job.lr }
   const start = held.shard * job.info.shards.size + held.rows
-  const { parts } = trainStep(job.plan, job.replica.params, job.data.train.x, job.data.train.y, start, rows, -held.lr / rows, job.comm.paths)
-  const msg = { type: 'update' as const, loss: 1, correct: 0, p2pTo, frame: encodeFrame({ clock, prev, rows, parts }), view: { vc: {}, psUpTo: 0 } }
+  const { parts } = trainStep(job.plan, from.params ?? job.replica.params, job.data.train.x, job.data.train.y, start, rows, -held.lr / rows, job.comm.paths)
+  const view = from.view ?? { vc: {}, psUpTo: 0 }
+  const msg = { type: 'update' as const, loss: 1, correct: 0, p2pTo, frame: encodeFrame({ clock, prev, rows, parts }), view }
   return { msg, parts, rows }
 }
