@@ -10,7 +10,7 @@ export function defenceLogger(log: Logger): (e: DefenceEvent) => void {
   return (e) => {
     switch (e.kind) {
       case 'quarantined':
-        log.warn({ worker: e.worker, code: 'ERR_QUARANTINED', reason: e.reason }, 'worker quarantined')
+        log.warn({ worker: e.worker, code: 'ERR_QUARANTINED', reason: e.reason, undone: e.undone }, 'worker quarantined, its updates since its last verified one taken back')
         return
       case 'report':
         if (e.flagged) log.warn({ worker: e.worker, by: e.by, clock: e.clock }, 'worker flagged: its direct deliveries keep failing; relaying all of its updates')

@@ -25,10 +25,10 @@ export const HyperSchema = z.object({
   stallTimeoutMs: z.number().int().min(500).max(3_600_000).default(30_000),
   linkTimeoutMs: z.number().int().min(100).max(120_000).default(8_000),
   /**
-   * The fraction of accepted updates the coordinator re-computes from the view the worker stated. Off by default for
-   * now: under heavy load at staleness ≥ 4 it has re-computed honest updates wrongly (README, Defences).
+   * The fraction of updates the coordinator re-computes from the view the worker stated (secretly sampled); a
+   * mismatch quarantines the worker. 0 turns re-computation off.
    */
-  verifyRate: z.number().min(0).max(1).default(0),
+  verifyRate: z.number().min(0).max(1).default(0.05),
 })
 export type Hyper = z.infer<typeof HyperSchema>
 
@@ -129,8 +129,10 @@ export interface DefenceView {
   /** Rejected worker messages by error code. */
   rejected: Partial<Record<string, number>>
   quarantines: number
-  /** The newest quarantines: the worker, why, when. */
-  recent: Array<{ worker: string; reason: string; at: number }>
+  /** What quarantines took back: updates since each offender's last verified one, and shards to process again. */
+  undone: { updates: number; shards: number }
+  /** The newest quarantines: the worker, why, when, how many of its updates were taken back. */
+  recent: Array<{ worker: string; reason: string; at: number; undone: number }>
   /** Direct receivers' reports on updates confirmed to them: never came, came different. */
   reports: { missing: number; mismatch: number }
   /** Workers whose direct-delivery claims failed too often: all their updates go through the relay. */

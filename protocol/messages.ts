@@ -47,11 +47,13 @@ export const ReadySchema = z.object({ type: z.literal('ready') })
 export const LeaseSchema = z.object({ type: z.literal('lease') })
 /**
  * What the sender had applied when it computed an update: per peer, the last update of that peer's chain it held
- * (it applies each peer's updates in chain order), and every server aggregate of clocks below `psUpTo`.
+ * (it applies each peer's updates in chain order), every server aggregate of clocks below `psUpTo`, and the job's
+ * first `corrections` corrections (absent: none).
  */
 export const ViewSchema = z.object({
   vc: z.record(Id, z.number().int().min(-1)).refine((o) => Object.keys(o).length <= MAX_WORKERS_PER_JOB, 'too many peers'),
   psUpTo: z.number().int().min(0),
+  corrections: z.number().int().min(0).optional(),
 })
 export type View = z.infer<typeof ViewSchema>
 export const UpdateSchema = z.object({
@@ -126,6 +128,21 @@ export interface ClockView {
   last: Record<string, number>
 }
 
+/**
+ * A quarantined worker's contribution since its last verified update, taken back on every replica: its sf frames
+ * with clock > `after` (each replica negates those it applied and drops the rest), and `ps`, a parts table of dense
+ * parts that undo its server deltas of those clocks (the aggregates that summed them in, or will).
+ */
+export interface Correction {
+  /** 0, 1, 2…: a view counts the corrections it holds. */
+  seq: number
+  from: string
+  after: number
+  /** The logged sf frames of `from` with clock > after, packed (`packBinaries`). */
+  frames: Binary
+  ps: Binary
+}
+
 export interface Snapshot {
   clock: number
   /** The arena as bytes: every update with clock < psFrom, and the sf parts of those listed in `pending`. */
@@ -139,6 +156,8 @@ export interface Snapshot {
   view: ClockView
   /** The first clock whose server aggregate the worker will receive. */
   psFrom: number
+  /** Corrections the model holds already. */
+  corrections: number
 }
 
 export interface LeaseGrant {
@@ -181,6 +200,8 @@ export interface ServerEvents {
   /** Sent just before the `clock` event whose min it completes. */
   aggregate: (m: Aggregate) => void
   clock: (m: ClockView) => void
+  /** A quarantined worker's contribution, undone; sent before the `peer-left` that names it. */
+  correction: (m: Correction) => void
   /** The tensors' paths changed (workers joined or left). */
   paths: (m: CommView) => void
   job: (m: { state: JobInfo['state'] }) => void

@@ -5,7 +5,7 @@ import { negatePart, type Part } from '../../model/update.ts'
 import { asBytes, unpackBinaries, type Binary } from '../../protocol/bytes.ts'
 import { TabgridError } from '../../protocol/errors.ts'
 import { readAggregate, readFrame, type RawFrame } from '../../protocol/frames.ts'
-import type { Aggregate, Confirm, Snapshot, View } from '../../protocol/messages.ts'
+import type { Aggregate, Confirm, Correction, Snapshot, View } from '../../protocol/messages.ts'
 import type { Engine } from '../gpu/engine.ts'
 import { PeerClocks } from './peer-clocks.ts'
 import type { WorkerStatus } from './status.ts'
@@ -29,6 +29,7 @@ type Early =
   | { kind: 'clock'; min: number }
   | { kind: 'left'; peer: string; last: number }
   | { kind: 'confirm'; c: Confirm }
+  | { kind: 'correction'; c: Correction }
 
 /** A confirmed update whose frame did not come on the data channel within this long is asked of the coordinator. */
 export const MISSING_AFTER_MS = 1000
@@ -63,6 +64,8 @@ export class Inbox {
   private readonly ownPs = new Map<number, Part[]>()
   /** Every server aggregate of clocks below this is applied. */
   psUpTo = 0
+  /** The job's corrections applied (or already inside the snapshot). */
+  corrections = 0
 
   constructor(
     private readonly plan: ModelPlan,
@@ -78,6 +81,7 @@ export class Inbox {
   start(snap: Snapshot): void {
     this.clocks = new PeerClocks(this.me, snap.vc)
     this.psUpTo = snap.psFrom
+    this.corrections = snap.corrections
     // The vector clock already counts the queued updates: they are applied here, not offered to the chain.
     for (const frame of unpackBinaries(snap.pending.frames)) {
       const f = readFrame(frame, this.plan.tensors, { expect: 'sf', maxRows: this.batch })
@@ -89,13 +93,14 @@ export class Inbox {
       else if (e.kind === 'aggregate') this.aggregate(e.a)
       else if (e.kind === 'clock') this.clock(e.min)
       else if (e.kind === 'confirm') this.confirm(e.c)
+      else if (e.kind === 'correction') this.correction(e.c)
       else this.left(e.peer, e.last)
     }
   }
 
   /** What this worker has applied: per peer the last update of its chain, and the aggregates below psUpTo. */
   view(): View {
-    return { vc: this.clocks?.contigs() ?? {}, psUpTo: this.psUpTo }
+    return { vc: this.clocks?.contigs() ?? {}, psUpTo: this.psUpTo, corrections: this.corrections }
   }
 
   /** True when an update of this peer arrived but an earlier one did not: one was lost or is late. */
@@ -234,6 +239,30 @@ export class Inbox {
     this.psUpTo = a.to
     this.status.bytes.psReceived += byteLength(a.parts)
     this.status.aggregates++
+    this.changed()
+  }
+
+  /**
+   * A quarantined peer's contribution after `c.after`, taken back: its frames this worker applied are negated, those
+   * held or waiting are dropped, none after `after` will count, and its server deltas are undone.
+   */
+  correction(c: Correction): void {
+    if (!this.clocks) {
+      this.early.push({ kind: 'correction', c })
+      return
+    }
+    if (c.seq < this.corrections) return // inside the snapshot already
+    const applied = this.clocks.contig(c.from)
+    for (const bytes of unpackBinaries(c.frames)) {
+      const f = readFrame(bytes, this.plan.tensors, { expect: 'sf', maxRows: this.batch }, 'ERR_BAD_SHAPE')
+      if (f.clock <= c.after || f.clock > applied) continue
+      this.engine.apply(f.parts.map((p) => negatePart(this.plan.tensors[p.tensor], p, f.rows)), f.rows)
+    }
+    this.engine.apply(readAggregate(c.ps, this.plan.tensors), 0)
+    this.clocks.cut(c.from, c.after)
+    this.left(c.from, c.after)
+    this.corrections = c.seq + 1
+    this.status.corrections++
     this.changed()
   }
 

@@ -69,7 +69,20 @@ export class PeerClocks {
 
   /** A peer left; `last` is its final update clock at the coordinator: later ones are refused from now on. */
   left(peer: string, last: number): void {
-    this.chain(peer).final = last
+    const ch = this.chain(peer)
+    ch.final = ch.final === undefined ? last : Math.min(ch.final, last)
+  }
+
+  /** The peer's updates after `after` were taken back: none of them counts as applied, nor will again. */
+  cut(peer: string, after: number): void {
+    const ch = this.chain(peer)
+    ch.contig = Math.min(ch.contig, after)
+    ch.final = ch.final === undefined ? after : Math.min(ch.final, after)
+    for (const [prev, clock] of ch.ahead) {
+      if (clock <= after) continue
+      ch.ahead.delete(prev)
+      ch.seen.delete(clock)
+    }
   }
 
   contig(peer: string): number {
@@ -85,7 +98,8 @@ export class PeerClocks {
     if (horizon < 0) return []
     const out: Missing[] = []
     const lasts = new Map<string, number>(Object.entries(view.last))
-    for (const [p, ch] of this.chains) if (ch.final !== undefined) lasts.set(p, Math.max(lasts.get(p) ?? -1, ch.final))
+    // a departed peer's final clock is the coordinator's last word on it (a clock view may still name a later one)
+    for (const [p, ch] of this.chains) if (ch.final !== undefined) lasts.set(p, ch.final)
     for (const [p, last] of lasts) {
       if (p === this.me) continue
       const need = Math.min(horizon, last)

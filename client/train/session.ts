@@ -199,6 +199,7 @@ export class Session implements LoopHost {
     link.on('update', this.guard((u) => this.inbox.frame({ ...u, via: 'relay' })))
     link.on('confirm', this.guard((c) => this.inbox.confirm(c)))
     link.on('aggregate', this.guard((a) => this.inbox.aggregate(a)))
+    link.on('correction', this.guard((c) => this.inbox.correction(c)))
     link.on(
       'clock',
       this.guard((v) => {

@@ -32,6 +32,8 @@ export interface WorkerStatus {
   missingDirect: number
   /** Updates whose data-channel copy differed from what the coordinator accepted: dropped, the real one fetched. */
   mismatches: number
+  /** Quarantined peers' contributions this worker took back. */
+  corrections: number
   sspWaitMs: number
   error?: string
 }
@@ -61,6 +63,7 @@ export function initialStatus(): WorkerStatus {
     resends: 0,
     missingDirect: 0,
     mismatches: 0,
+    corrections: 0,
     sspWaitMs: 0,
   }
 }

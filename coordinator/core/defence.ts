@@ -4,14 +4,21 @@ import type { DefenceView } from '../../protocol/job.ts'
 
 export type DefenceEvent =
   | { kind: 'rejected'; worker: string; type: string; code: ErrorCode; reason: string }
-  | { kind: 'quarantined'; worker: string; reason: string }
+  | { kind: 'quarantined'; worker: string; reason: string; undone: Undone }
   | { kind: 'report'; worker: string; by: string; clock: number; report: 'missing' | 'mismatch'; flagged: boolean }
+
+/** What a quarantine took back: updates after clock `after`, and shards returned to the pool. */
+export interface Undone {
+  after: number
+  updates: number
+  shards: number
+}
 
 /** The most recent quarantines the job view lists (all are counted). */
 const RECENT = 20
 
 export class Defence {
-  private readonly view: DefenceView = { rejected: {}, quarantines: 0, recent: [], reports: { missing: 0, mismatch: 0 }, flagged: [] }
+  private readonly view: DefenceView = { rejected: {}, quarantines: 0, undone: { updates: 0, shards: 0 }, recent: [], reports: { missing: 0, mismatch: 0 }, flagged: [] }
 
   constructor(
     private readonly now: () => number,
@@ -23,11 +30,13 @@ export class Defence {
     this.onEvent?.({ kind: 'rejected', worker, type, code, reason })
   }
 
-  quarantined(worker: string, reason: string): void {
+  quarantined(worker: string, reason: string, undone: Undone): void {
     this.view.quarantines++
-    this.view.recent.push({ worker, reason: reason.slice(0, 300), at: this.now() })
+    this.view.undone.updates += undone.updates
+    this.view.undone.shards += undone.shards
+    this.view.recent.push({ worker, reason: reason.slice(0, 300), at: this.now(), undone: undone.updates })
     if (this.view.recent.length > RECENT) this.view.recent.shift()
-    this.onEvent?.({ kind: 'quarantined', worker, reason })
+    this.onEvent?.({ kind: 'quarantined', worker, reason, undone })
   }
 
   reported(worker: string, by: string, clock: number, report: 'missing' | 'mismatch', flagged: boolean): void {

@@ -9,9 +9,10 @@ import type { JobInfo, JobState, JobSummary } from '../../protocol/job.ts'
 import { MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
 import type { LeaseGrant, Msg, Replies, ServerEvents, WorkerBytes } from '../../protocol/messages.ts'
 import { encodeShard } from '../../protocol/shard.ts'
+import { packBinaries } from '../../protocol/bytes.ts'
 import type { Dataset } from '../data/index.ts'
 import { ClaimBook } from './claims.ts'
-import { Defence, type DefenceEvent } from './defence.ts'
+import { Defence, type DefenceEvent, type Undone } from './defence.ts'
 import { referenceNorms, UpdateGuard } from './guard.ts'
 import { Verifier } from './recompute.ts'
 import { CommState } from './comm.ts'
@@ -21,6 +22,7 @@ import { ParamServer } from './param-server.ts'
 import { Replica } from './replica.ts'
 import { SspTable } from './ssp.ts'
 import { partSizes, Traffic } from './traffic.ts'
+import { Unverified } from './undo.ts'
 import { LOG_MARGIN_CLOCKS, UpdateLog } from './update-log.ts'
 
 /** Tabs that said hello but are not ready yet (linking to peers); past it the oldest is evicted for a newcomer. */
@@ -77,6 +79,10 @@ export class JobCore {
   readonly claims = new ClaimBook()
   readonly guard: UpdateGuard
   readonly verifier: Verifier
+  /** Per worker, what it added since its last verified update: a quarantine takes it back. */
+  readonly unverified = new Unverified()
+  /** The job's min clock when each correction went out (a quarantine's undo); a view counts those it holds. */
+  readonly corrections: number[] = []
   /** Rejections, quarantines, bans and flags: counted for the job view, each one logged. */
   readonly defence: Defence
   readonly members = new Map<string, Member>()
@@ -177,7 +183,7 @@ export class JobCore {
     this.traffic.snapshot(snap.model.byteLength + snap.pending.frames.byteLength)
     if (this.state === 'pending' && this.readyCount() >= this.info.hyper.minWorkers) this.setState('running')
     this.redecide()
-    return { ok: true, clock, ...snap, view: this.ssp.view(), psFrom: this.replica.frontier + 1 }
+    return { ok: true, clock, ...snap, view: this.ssp.view(), psFrom: this.replica.frontier + 1, corrections: this.corrections.length }
   }
 
   lease(worker: string): Reply<'lease'> {
@@ -223,10 +229,18 @@ export class JobCore {
     const badClock = this.ssp.validate(worker, f.clock, f.prev)
     if (badClock) return badClock
     const ctx = { lr: held.lr, rows: f.rows, ...this.batchOf(held.shard, held.rows, f.rows) }
-    let problem = this.guard.check(f.parts, ctx)
+    let problem = this.guard.check(f.parts, ctx) ?? this.correctionsProblem(f.clock, m.view.corrections ?? 0)
+    let verified = false
     if (!problem && this.verifier.sample()) {
-      const job = { replica: this.replica, log: this.log, isMember: (w: string) => this.members.has(w) }
-      problem = this.verifier.check(job, worker, f.clock, m.view, f.parts, ctx) ?? null
+      if ((m.view.corrections ?? 0) < this.corrections.length) {
+        // computed before a correction reached it (allowed within s clocks of it): its model cannot be rebuilt
+        this.verifier.skipped++
+      } else {
+        const job = { replica: this.replica, log: this.log, isMember: (w: string) => this.members.has(w) }
+        const found = this.verifier.check(job, worker, f.clock, m.view, f.parts, ctx)
+        problem = found ?? null
+        verified = found === null
+      }
     }
     if (problem) {
       this.quarantine(worker, `clock ${f.clock}: ${problem}`)
@@ -235,6 +249,8 @@ export class JobCore {
     const recorded = this.ssp.record(worker, f.clock, f.prev)
     if ('ok' in recorded) return recorded
     this.guard.accept(f.parts, held.lr, f.rows)
+    this.unverified.accepted(worker, f.parts)
+    if (verified) this.unverified.verified(worker, f.clock)
     // Accepted: from here on the update counts.
     held.rows += f.rows
     const me = this.members.get(worker)!
@@ -275,6 +291,7 @@ export class JobCore {
     const n = this.shardRows(l.shard)
     if (l.rows !== n) return reject('ERR_LEASE', `shard ${l.shard} has ${n} rows, updates covered ${l.rows}`)
     this.ledger.complete(m.lease, worker)
+    this.unverified.shardDone(worker, l.epoch, l.shard, (this.clocksByWorker.get(worker) ?? 0) - 1)
     if (this.ledger.done) this.finish()
     return { ok: true }
   }
@@ -325,15 +342,21 @@ export class JobCore {
     return { ok: true }
   }
 
-  /** A worker's socket closed: its leases go back to the pool and its peers stop waiting for it. */
-  leave(worker: string): void {
+  /**
+   * A worker's socket closed: its leases go back to the pool and its peers stop waiting for it. `cut`: nothing of it
+   * after this clock counts (a quarantine took it back).
+   */
+  leave(worker: string, cut?: number): void {
     if (!this.members.delete(worker)) return
     this.departed.add(worker)
     this.claims.forget(worker)
+    this.unverified.forget(worker)
     for (const l of this.ledger.release(worker)) {
       this.returned.push({ worker, shard: l.shard, epoch: l.epoch })
     }
-    const { last, moved } = this.ssp.remove(worker)
+    const removed = this.ssp.remove(worker)
+    const { moved } = removed
+    const last = cut === undefined ? removed.last : Math.min(removed.last, cut)
     for (const [id, m] of this.members) {
       delete m.links[worker]
       this.out.send(id, 'peer-left', { worker, last })
@@ -343,14 +366,56 @@ export class JobCore {
   }
 
   /**
-   * A worker that sent a bad or two-faced update: evicted with ERR_QUARANTINED (the edge bans it from the job) and
-   * removed like any departure, so its peers drop what they hold of it beyond its last accepted update.
+   * A worker that sent a bad or two-faced update: what it added since its last verified update is taken back on
+   * every replica, it is evicted with ERR_QUARANTINED (the edge bans it from the job) and removed like any departure,
+   * so its peers drop what they hold of it beyond that update.
    */
   quarantine(worker: string, reason: string): void {
     if (!this.members.has(worker)) return
-    this.defence.quarantined(worker, reason)
+    const undone = this.takeBack(worker)
+    this.defence.quarantined(worker, reason, undone)
     this.out.evict(worker, reject('ERR_QUARANTINED', reason))
-    this.leave(worker)
+    this.leave(worker, undone.after)
+  }
+
+  /**
+   * Undoes `worker`'s updates after its last verified one: the replica negates the sf parts it applied (from the log)
+   * and drops those queued, every server delta is negated as one sum, its completed shards go back to the pool, and
+   * every other replica gets the same as a `correction`. Updates are linear, so this is exact up to float order.
+   * Reaches back as far as the log does (LOG_MARGIN_CLOCKS below the read horizon) for sf parts.
+   */
+  private takeBack(worker: string): Undone {
+    const c = this.unverified.take(worker)
+    const { updates } = this.log.since(worker, c.after)
+    const frames = updates.map((u) => ({ ...readFrame(u.frame, this.plan.tensors, { expect: 'sf', maxRows: Number.MAX_SAFE_INTEGER }), frame: u.frame }))
+    let shards = 0
+    for (const s of c.shards) {
+      if (!this.ledger.reopen(s.epoch, s.shard, worker)) continue
+      this.returned.push({ worker, shard: s.shard, epoch: s.epoch })
+      shards++
+    }
+    if (!frames.length && !c.ps.length) return { after: c.after, updates: 0, shards }
+    this.replica.undo(worker, c.after, frames)
+    this.replica.applyNow(c.ps)
+    this.log.dropAfter(worker, c.after)
+    const rows = frames.reduce((n, f) => n + f.rows, 0)
+    this.samples -= rows
+    const me = this.members.get(worker)
+    if (me) me.samples -= rows
+    const msg = { seq: this.corrections.length, from: worker, after: c.after, frames: packBinaries(frames.map((f) => f.frame)), ps: encodeParts(c.ps) }
+    this.corrections.push(this.ssp.min)
+    for (const [id, m] of this.members) if (id !== worker && m.ready) this.out.send(id, 'correction', msg)
+    return { after: c.after, updates: frames.length, shards }
+  }
+
+  /**
+   * A view must hold every correction sent before the job's min clock passed c − s − 1: the worker waited for a
+   * clock event with min ≥ c − s, which the coordinator sent after those corrections, on the same socket.
+   */
+  private correctionsProblem(clock: number, held: number): string | null {
+    if (held > this.corrections.length) return `its view holds ${held} corrections; the job made ${this.corrections.length}`
+    const owed = this.corrections.filter((min) => min < clock - this.info.hyper.staleness).length
+    return held < owed ? `its view holds ${held} corrections; ${owed} were sent before clock ${clock - this.info.hyper.staleness}` : null
   }
 
   /** Periodic duties: evict stalled workers, evaluate. */

@@ -102,10 +102,24 @@ export class ShardLedger {
     const l = this.leases.get(id)
     if (!l) return
     this.leases.delete(id)
-    // Front of the pool, in (epoch, shard) order, so the oldest epoch finishes first.
+    this.toPool(l.epoch, l.shard)
+  }
+
+  /** Front of the pool, in (epoch, shard) order, so the oldest epoch finishes first. */
+  private toPool(epoch: number, shard: number): void {
     let i = 0
-    while (i < this.pool.length && (this.pool[i][0] < l.epoch || (this.pool[i][0] === l.epoch && this.pool[i][1] < l.shard))) i++
-    this.pool.splice(i, 0, [l.epoch, l.shard])
+    while (i < this.pool.length && (this.pool[i][0] < epoch || (this.pool[i][0] === epoch && this.pool[i][1] < shard))) i++
+    this.pool.splice(i, 0, [epoch, shard])
+  }
+
+  /** A shard `worker` completed is to be processed again (its updates were taken back): back to the pool's front. */
+  reopen(epoch: number, shard: number, worker: string): boolean {
+    const done = this.completed[epoch]
+    if (done?.get(shard) !== worker) return false
+    done.delete(shard)
+    this.doneCount--
+    this.toPool(epoch, shard)
+    return true
   }
 
   /** Per epoch: how many shards were processed, and which are missing; the proof behind "every shard once". */

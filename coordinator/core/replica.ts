@@ -1,5 +1,5 @@
 // The coordinator's replica of a job's model: applies every update in clock order, and snapshots it for joiners.
-import { applyParts, type Part } from '../../model/update.ts'
+import { applyParts, negatePart, type Part } from '../../model/update.ts'
 import type { ModelPlan } from '../../model/plan.ts'
 import { arenaBytes } from '../../model/params.ts'
 import { packBinaries } from '../../protocol/bytes.ts'
@@ -51,6 +51,25 @@ export class Replica {
     this.applied += ready.length
     this.frontier = Math.max(this.frontier, min - 1)
     return ready.length
+  }
+
+  /**
+   * Takes back `from`'s updates after clock `after`: negates those applied (their sf parts from `frames`; the caller
+   * undoes their ps parts), drops those queued, and counts `from` as holding nothing past `after`.
+   */
+  undo(from: string, after: number, frames: ReadonlyArray<{ clock: number; rows: number; parts: Part[] }>): void {
+    for (const f of frames) {
+      if (f.clock <= after || f.clock > this.frontier) continue
+      applyParts(this.params, this.plan.tensors, f.parts.map((p) => negatePart(this.plan.tensors[p.tensor], p, f.rows)), f.rows)
+    }
+    this.pending = this.pending.filter((u) => u.from !== from || u.clock <= after)
+    const had = this.received.get(from)
+    if (had !== undefined && had > after) this.received.set(from, after)
+  }
+
+  /** Applies parts that belong to no clock (a correction's server part). */
+  applyNow(parts: readonly Part[]): void {
+    applyParts(this.params, this.plan.tensors, parts, 0)
   }
 
   /** Drops the vector-clock entries of departed senders whose every update is applied: churn leaves nothing behind. */

@@ -65,6 +65,15 @@ export class UpdateLog {
     }
   }
 
+  /** Drops `from`'s updates after clock `after` (taken back): nobody is served them again. */
+  dropAfter(from: string, after: number): void {
+    const list = this.bySender.get(from)
+    if (!list) return
+    const kept = list.filter((u) => u.clock <= after)
+    if (kept.length) this.bySender.set(from, kept)
+    else this.bySender.delete(from)
+  }
+
   forget(from: string): void {
     this.bySender.delete(from)
   }

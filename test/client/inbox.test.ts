@@ -8,6 +8,7 @@ import { initialStatus } from '../../client/train/status.ts'
 import { initParams, maxAbsDiff } from '../../model/params.ts'
 import { planModel } from '../../model/plan.ts'
 import { applyParts, type Part } from '../../model/update.ts'
+import { packBinaries } from '../../protocol/bytes.ts'
 import { encodeFrame, encodeParts } from '../../protocol/frames.ts'
 import type { Snapshot } from '../../protocol/messages.ts'
 import { mulberry32 } from '../helpers/random.ts'
@@ -25,7 +26,7 @@ function setup(psFrom = 0) {
   const status = initialStatus()
   const reports: string[] = []
   const inbox = new Inbox(plan, 4, 'me', engine, status, () => {}, { report: (from, clock, kind) => reports.push(`${kind} ${from}:${clock}`), digest: sha256Hex })
-  const snap: Snapshot = { clock: psFrom, model: new Uint8Array(0), vc: {}, pending: { from: [], frames: new Uint8Array(0) }, view: { min: psFrom, last: {} }, psFrom }
+  const snap: Snapshot = { clock: psFrom, model: new Uint8Array(0), vc: {}, pending: { from: [], frames: new Uint8Array(0) }, view: { min: psFrom, last: {} }, psFrom, corrections: 0 }
   return { engine, model, status, inbox, snap, reports }
 }
 
@@ -142,5 +143,27 @@ describe('Inbox', () => {
     await new Promise((r) => setTimeout(r, MISSING_AFTER_MS + 50))
     expect(reports).toEqual(['mismatch p:0', 'missing q:0'])
     expect(status.missingDirect).toBe(1)
+  })
+
+  it('takes back a quarantined peer: negates its frames applied after the cut, drops those waiting, undoes its server deltas', async () => {
+    const { engine, model, status, inbox, snap } = setup()
+    inbox.start(snap)
+    const frames = [0, 1, 2, 3].map((c) => ({ clock: c, prev: c - 1, rows: 4, parts: sf(randomParts(plan, [...paths], 4, rand)) }))
+    // clocks 0 and 1 applied; 3 waits for 2, which never came
+    for (const f of [frames[0], frames[1], frames[3]]) inbox.frame({ from: 'q', frame: encodeFrame(f), via: 'relay' })
+    expect(inbox.view().vc).toEqual({ q: 1 })
+    const psUndo = ps(randomParts(plan, [...paths], 4, rand))
+    inbox.correction({ seq: 0, from: 'q', after: 0, frames: packBinaries(frames.slice(1).map((f) => encodeFrame(f))), ps: encodeParts(psUndo) })
+    const want = model.slice()
+    applyParts(want, plan.tensors, frames[0].parts, 4)
+    applyParts(want, plan.tensors, psUndo, 0)
+    expect(maxAbsDiff(await engine.readModel(), want)).toBeLessThan(1e-6)
+    expect(inbox.view()).toMatchObject({ vc: { q: 0 }, corrections: 1 })
+    expect(status.corrections).toBe(1)
+    // what comes of it later (frame 2 on a slow relay) does not count; a replayed correction changes nothing
+    inbox.frame({ from: 'q', frame: encodeFrame(frames[2]), via: 'relay' })
+    inbox.correction({ seq: 0, from: 'q', after: 0, frames: packBinaries([]), ps: encodeParts(psUndo) })
+    expect(maxAbsDiff(await engine.readModel(), want)).toBeLessThan(1e-6)
+    expect(inbox.view().vc).toEqual({ q: 0 })
   })
 })

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createCpuEngine } from '../../client/gpu/cpu-engine.ts'
 import type { Backend } from '../../client/train/session.ts'
+import { maxAbsDiff } from '../../model/params.ts'
 import { lyingBackend, zero, type Lie } from './hostile.ts'
 import { startNodeGrid, until, type NodeGrid } from './node-grid.ts'
 
@@ -41,5 +42,23 @@ describe('spot re-computation', { timeout: 90_000 }, () => {
     expect(g.job.ledger.report()[0]).toMatchObject({ processed: 12, missing: [] })
     await Promise.all(g.runs.slice(1))
     expect(g.workers.slice(1).map((w) => w.status.error)).toEqual([undefined, undefined])
+  })
+
+  it('a liar caught at a sampled rate: its accepted lies are taken back on every replica, which all still agree', async () => {
+    const hidden: Lie = (p) => p.map((q) => (q.tensor === 1 ? { ...q, floats: q.floats.map((v) => v * 1.1) } : q))
+    grid = await startNodeGrid(3, { staleness: 1, batch: 8, shardSize: 50, epochs: 1, verifyRate: 0.2 }, { data: 'builtin', model: 'mlp:32', trainLimit: 600 }, { seed: 3 }, lying(hidden))
+    const g = grid
+    const ended = g.runs[0].then(() => null, (e: unknown) => e)
+    await until(() => g.job.state === 'done', 60_000, 'job done')
+    expect(await ended).toMatchObject({ code: 'ERR_QUARANTINED' })
+    const d = g.job.defence.snapshot()
+    expect(d.quarantines).toBe(1)
+    // the sampling is secret, so how many lies went through before one was checked varies: every one of them (all
+    // its accepted updates, none verified) is taken back
+    expect(d.undone.updates).toBe(g.job.clocksByWorker.get(g.workers[0].status.workerId) ?? 0)
+    await Promise.all(g.runs.slice(1))
+    expect(g.workers.slice(1).map((w) => w.status.corrections)).toEqual(d.undone.updates ? [1, 1] : [0, 0])
+    for (const w of g.workers.slice(1)) expect(maxAbsDiff(await w.readModel(), g.job.replica.params)).toBeLessThan(1e-5)
+    expect(g.job.ledger.report()[0]).toMatchObject({ processed: 12, missing: [] })
   })
 })

@@ -1,0 +1,82 @@
+// What a quarantine takes back: per worker, what it added since its last verified update (server deltas, shards).
+import type { Part } from '../../model/update.ts'
+
+interface Since {
+  /** The clock of the worker's last update that re-computation verified (-1: none yet). */
+  after: number
+  /** Per tensor, the sum of the worker's server (ps) deltas of the clocks after `after`. */
+  ps: Map<number, Float32Array>
+  /** Shards it completed with updates after `after`, and its clock when it did. */
+  shards: Array<{ epoch: number; shard: number; clock: number }>
+}
+
+/** A quarantined worker's contribution to take back; its sf updates after `after` come from the update log. */
+export interface Contribution {
+  after: number
+  /** Dense parts that undo its server deltas since `after` (each the negated sum). */
+  ps: Part[]
+  shards: Array<{ epoch: number; shard: number }>
+}
+
+/**
+ * Updates are linear, so a worker's contribution since its last verified update can be undone by negating it. The
+ * sf updates are in the log already; this keeps the rest: the running sum of its server deltas (one tensor-sized
+ * buffer per ps tensor and worker, however many clocks), and the shards it completed, which go back to the pool.
+ *
+ * @example
+ * const u = new Unverified()
+ * u.accepted('w-1', 4, psParts); u.verified('w-1', 4) // clock 4 checked: nothing before it is taken back
+ * u.accepted('w-1', 5, psParts); u.take('w-1')         // { after: 4, ps: −(clock 5's deltas), shards: [] }
+ */
+export class Unverified {
+  private readonly byWorker = new Map<string, Since>()
+
+  /** An accepted update of `worker` put these parts through the server (parts on other paths are ignored). */
+  accepted(worker: string, ps: readonly Part[]): void {
+    const w = this.of(worker)
+    for (const p of ps) {
+      if (p.path !== 'ps') continue
+      const sum = w.ps.get(p.tensor)
+      if (!sum) w.ps.set(p.tensor, p.floats.slice())
+      else for (let i = 0; i < sum.length; i++) sum[i] += p.floats[i]
+    }
+  }
+
+  /** Re-computation matched the worker's update of `clock`: nothing up to it will be taken back. */
+  verified(worker: string, clock: number): void {
+    const w = this.of(worker)
+    w.after = clock
+    w.ps.clear()
+    w.shards = w.shards.filter((s) => s.clock > clock)
+  }
+
+  /** The worker completed a shard; `clock` is its last update's. */
+  shardDone(worker: string, epoch: number, shard: number, clock: number): void {
+    this.of(worker).shards.push({ epoch, shard, clock })
+  }
+
+  /** What to take back of `worker`, forgetting it. */
+  take(worker: string): Contribution {
+    const w = this.byWorker.get(worker) ?? { after: -1, ps: new Map(), shards: [] }
+    this.byWorker.delete(worker)
+    const ps = [...w.ps]
+      .sort((a, b) => a[0] - b[0])
+      .map(([tensor, sum]): Part => ({ tensor, path: 'ps', form: 'dense', floats: sum.map((v: number) => -v) }))
+    return { after: w.after, ps, shards: w.shards.map(({ epoch, shard }) => ({ epoch, shard })) }
+  }
+
+  /** A worker that left in good standing: nothing of it will be taken back. */
+  forget(worker: string): void {
+    this.byWorker.delete(worker)
+  }
+
+  get size(): number {
+    return this.byWorker.size
+  }
+
+  private of(worker: string): Since {
+    let w = this.byWorker.get(worker)
+    if (!w) this.byWorker.set(worker, (w = { after: -1, ps: new Map(), shards: [] }))
+    return w
+  }
+}
