@@ -40,6 +40,7 @@ interface JobFlags {
   fanout?: number
   shardSize?: number
   minWorkers?: number
+  verifyRate?: number
   trainLimit?: number
   name?: string
 }
@@ -78,6 +79,7 @@ function jobOptions(cmd: Command): Command {
     .option('--fanout <q>', 'send each update directly to at most Q peers; the coordinator relays to the rest', int('fanout'))
     .addOption(new Option('--paths <policy>', "how tensors travel: auto (Poseidon's rule from live numbers), sf (every dense kernel as factors), ps (all through the server)").choices(['auto', 'sf', 'ps']))
     .option('--shard-size <n>', `samples per shard (default ${d.shardSize})`, int('shard-size'))
+    .option('--verify-rate <f>', `fraction of updates the coordinator re-computes to catch lying workers; 0 turns it off (default ${d.verifyRate})`, num('verify-rate'))
     .option('--train-limit <n>', 'use only the first N training samples', int('train-limit'))
     .option('--name <name>', 'job name')
 }
@@ -108,6 +110,7 @@ function jobSpec(f: JobFlags, extra: Partial<CreateJob['hyper']> = {}): Partial<
       paths: f.paths,
       shardSize: f.shardSize,
       minWorkers: f.minWorkers,
+      verifyRate: f.verifyRate,
       ...extra,
     }).filter(
       ([, v]) => v !== undefined,

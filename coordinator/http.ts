@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { reject } from '../protocol/errors.ts'
-import { CreateJobSchema, type JobDetail } from '../protocol/job.ts'
+import { CreateJobSchema, type EdgeView, type JobDetail } from '../protocol/job.ts'
 import { toTfjsModel } from '../model/export.ts'
 import type { JobCore } from './core/job.ts'
 import type { DataRoots } from './data/index.ts'
@@ -20,7 +20,7 @@ export interface HttpOptions {
 }
 
 /** Everything GET /api/jobs/:id shows: the summary, live workers, the curve and the ledger's proof. */
-export function jobDetail(job: JobCore): JobDetail {
+export function jobDetail(job: JobCore, edge: EdgeView): JobDetail {
   const clocks = job.ssp.clocks()
   const paths = job.comm.paths
   return {
@@ -49,6 +49,7 @@ export function jobDetail(job: JobCore): JobDetail {
     ledger: job.ledger.report(),
     returned: job.returned,
     defence: job.defence.snapshot(),
+    edge,
     startedAt: job.startedAt,
     finishedAt: job.finishedAt,
   }
@@ -104,7 +105,7 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots }: H
   }
   app.get('/api/jobs/:id', (req, res) => {
     const job = jobOr404(req, res)
-    if (job) res.json(jobDetail(job))
+    if (job) res.json(jobDetail(job, store.edgeCounters(job.id)))
   })
   app.get('/api/jobs/:id/model', (req, res) => {
     const job = jobOr404(req, res)

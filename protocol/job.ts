@@ -139,6 +139,28 @@ export interface DefenceView {
   flagged: string[]
 }
 
+/** What the socket edge refused or held back for a job; README "Defences" names each code. */
+export interface EdgeView {
+  /** Messages refused with ERR_RATE_LIMITED. */
+  rateLimited: number
+  /** Sockets closed because they kept sending over their rate. */
+  floodClosed: number
+  /** Hellos refused with ERR_ADDRESS_LIMIT (too many sockets from one address). */
+  addressLimited: number
+  /** Workers evicted with ERR_READY_TIMEOUT (hello but no ready in time). */
+  readyTimeouts: number
+  /** Hellos refused with ERR_BANNED (the address was banned from the job). */
+  banned: number
+  /** Addresses banned from the job after quarantines. */
+  bannedAddresses: number
+  /** Joiners whose first lease was held back after stall evictions from their address. */
+  backoffs: number
+  /** Connections closed for a packet over the socket.io bounds (size, attachments) or malformed. */
+  badPackets: number
+  /** Connections closed for not saying hello in time (coordinator-wide only: they named no job). */
+  helloTimeouts: number
+}
+
 /** GET /api/jobs/:id: the summary, the model's layers and tensors with their paths, workers, curve and ledger. */
 export interface JobDetail extends JobSummary {
   info: JobInfo
@@ -154,6 +176,8 @@ export interface JobDetail extends JobSummary {
   ledger: Array<{ epoch: number; processed: number; shards: number; missing: number[] }>
   returned: Array<{ worker: string; shard: number; epoch: number }>
   defence: DefenceView
+  /** The socket edge's refusals for this job. */
+  edge: EdgeView
   startedAt: number | null
   finishedAt: number | null
 }

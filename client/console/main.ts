@@ -82,8 +82,42 @@ function jobCard(j: JobDetail): HTMLElement {
   )
   const chart = document.createElement('div')
   chart.className = 'chart'
-  card.append(h, summary, decided, tensors, download, workers, chart)
+  card.append(h, summary, decided, tensors, download, workers, defences(j), chart)
   return card
+}
+
+/** What the defences did for this job: refusals by code, quarantines (newest first) and the edge's counts. */
+function defences(j: JobDetail): HTMLElement {
+  const d = j.defence
+  const e = j.edge
+  const box = document.createElement('div')
+  box.className = 'defence'
+  const codes = Object.entries(d.rejected).map(([code, n]) => `${code} ${n}`)
+  const edge = [
+    ['ERR_RATE_LIMITED', e.rateLimited],
+    ['flood closed', e.floodClosed],
+    ['ERR_ADDRESS_LIMIT', e.addressLimited],
+    ['ERR_READY_TIMEOUT', e.readyTimeouts],
+    ['ERR_BANNED', e.banned],
+    ['addresses banned', e.bannedAddresses],
+    ['lease back-offs', e.backoffs],
+    ['bad packets', e.badPackets],
+  ].filter(([, n]) => n)
+  const line = document.createElement('p')
+  line.textContent =
+    `defences: ${d.quarantines} quarantined (${d.undone.updates} updates, ${d.undone.shards} shards taken back) · ` +
+    `refused: ${codes.join(', ') || 'none'} · edge: ${edge.map(([k, n]) => `${k} ${n}`).join(', ') || 'none'} · ` +
+    `peer reports: ${d.reports.missing} missing, ${d.reports.mismatch} different${d.flagged.length ? ` · relay only: ${d.flagged.join(' ')}` : ''}`
+  box.append(line)
+  if (d.recent.length) {
+    const q = table(
+      ['quarantined', 'when', 'why', 'undone'],
+      [...d.recent].reverse().map((r) => [cell(r.worker), cell(new Date(r.at).toLocaleTimeString()), cell(r.reason), cell(String(r.undone))]),
+    )
+    q.classList.add('quarantines')
+    box.append(q)
+  }
+  return box
 }
 
 function plot(j: JobDetail, host: HTMLElement): void {

@@ -1,26 +1,8 @@
 // What the socket edge refused or held back, counted per job (and coordinator-wide) for the job view and console.
+import type { EdgeView } from '../../protocol/job.ts'
 
-/** Counts of the edge's defences; README "Defences" names each code. */
-export interface EdgeCounters {
-  /** Messages refused with ERR_RATE_LIMITED. */
-  rateLimited: number
-  /** Sockets closed because they kept sending over their rate. */
-  floodClosed: number
-  /** Hellos refused with ERR_ADDRESS_LIMIT (too many sockets from one address). */
-  addressLimited: number
-  /** Workers evicted with ERR_READY_TIMEOUT (hello but no ready in time). */
-  readyTimeouts: number
-  /** Hellos refused with ERR_BANNED (the address was banned from the job). */
-  banned: number
-  /** Addresses banned from the job after quarantines. */
-  bannedAddresses: number
-  /** Joiners whose first lease was held back after stall evictions from their address. */
-  backoffs: number
-  /** Connections closed for a packet over the socket.io bounds (size, attachments) or malformed. */
-  badPackets: number
-  /** Connections closed for not saying hello in time (coordinator-wide only: they named no job). */
-  helloTimeouts: number
-}
+/** Counts of the edge's defences; declared with the job view (protocol/job.ts), README "Defences" names each code. */
+export type EdgeCounters = EdgeView
 
 export type EdgeEvent = keyof EdgeCounters
 
