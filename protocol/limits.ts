@@ -49,7 +49,7 @@ export const READY_TIMEOUT_LINK_FACTOR = 3
 export const BAN_AFTER_QUARANTINES = 2
 /** Stall evictions from an address are remembered this long; a joiner from it waits 2^k × base for its first lease. */
 export const STALL_MEMORY_MS = 10 * 60_000
-export const STALL_BACKOFF_BASE_MS = 1_000
+export const STALL_BACKOFF_BASE_MS = 4_000
 export const STALL_BACKOFF_MAX_MS = 5 * 60_000
 /** Addresses remembered per job for bans and back-off; the oldest are forgotten past this. */
 export const MAX_ADDRESS_RECORDS = 10_000

@@ -231,7 +231,7 @@ export class JobCore {
     const ctx = { lr: held.lr, rows: f.rows, ...this.batchOf(held.shard, held.rows, f.rows) }
     let problem = this.guard.check(f.parts, ctx) ?? this.correctionsProblem(f.clock, m.view.corrections ?? 0)
     let verified = false
-    if (!problem && this.verifier.sample()) {
+    if (!problem && this.verifier.sample(worker)) {
       if ((m.view.corrections ?? 0) < this.corrections.length) {
         // computed before a correction reached it (allowed within s clocks of it): its model cannot be rebuilt
         this.verifier.skipped++
