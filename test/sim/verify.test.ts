@@ -47,7 +47,7 @@ describe('spot re-computation', { timeout: 90_000 }, () => {
   it('a liar caught at a sampled rate: its accepted lies are taken back on every replica, which all still agree', async () => {
     // honest for 6 updates (newcomers are checked closely), then the hidden bias ×1.1 on every update
     let n = 0
-    const later: Lie = (p) => (n++ < 6 ? p : p.map((q) => (q.tensor === 1 ? { ...q, floats: q.floats.map((v) => v * 1.1) } : q)))
+    const later: Lie = (p) => (n++ < 6 ? [...p] : p.map((q) => (q.tensor === 1 ? { ...q, floats: q.floats.map((v) => v * 1.1) } : q)))
     grid = await startNodeGrid(3, { staleness: 1, batch: 8, shardSize: 50, epochs: 1, verifyRate: 0.2 }, { data: 'builtin', model: 'mlp:32', trainLimit: 600 }, { seed: 3 }, lying(later))
     const g = grid
     const ended = g.runs[0].then(() => null, (e: unknown) => e)
