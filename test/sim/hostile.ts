@@ -680,6 +680,10 @@ async function scenario(o: ScenarioOptions): Promise<Omit<Figures, 'warnings'>> 
     await sleep(20)
   }
   const stop = Date.now()
+  // A job shorter than the edge's deadlines ends before they fire: socket attackers are watched until the ready
+  // deadline (and 2 s) has passed since the attack began, never past the run's deadline.
+  const grace = Math.min(end, attackStart + (SIM_SERVER.readyTimeoutMs ?? 0) + 2000)
+  while (actors.length && [...watches.values()].some((w) => w.at === null) && Date.now() < grace) await sleep(50)
   await Promise.race([Promise.all(actors.map((a) => a.stop())), sleep(5000)])
   const apiP99Ms = await api.p99()
   for (const inc of incs) if (inc.session?.status.error) ended(inc, inc.session.status.error)
