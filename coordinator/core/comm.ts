@@ -13,8 +13,15 @@ export interface CommDecision extends CommNumbers {
   paths: Path[]
 }
 
+/**
+ * Decisions the history keeps: the first, and the newest after it. Tabs coming and going around the rule's threshold
+ * flip a path at every join and leave, and a history of all of them would grow with the churn for as long as the job
+ * runs (and the job view with it); `version` still counts every decision.
+ */
+export const COMM_HISTORY_MAX = 256
+
 export class CommState {
-  /** Every decision, as made: the workers it saw then, the paths it chose. */
+  /** The decisions as made (the workers each saw, the paths it chose): the first and the newest COMM_HISTORY_MAX − 1. */
   readonly history: CommDecision[] = []
   /** The workers now (the current decision holds for them too). */
   private workers = 1
@@ -48,6 +55,7 @@ export class CommState {
     const next = { ...numbers, t, clock, version: (cur?.version ?? 0) + 1, paths }
     if (cur && !record) this.history[this.history.length - 1] = next
     else this.history.push(next)
+    if (this.history.length > COMM_HISTORY_MAX) this.history.splice(1, 1)
     return true
   }
 
