@@ -70,6 +70,26 @@ export function negatePart(t: TensorSpec, p: Part, rows: number): Part {
   return { ...p, floats }
 }
 
+/** The parts that undo `parts` (each negated as by negatePart). */
+export function negateParts(tensors: readonly TensorSpec[], parts: readonly Part[], rows: number): Part[] {
+  return parts.map((p) => negatePart(tensors[p.tensor], p, rows))
+}
+
+/** Adds the dense (`ps`) parts into per-tensor running sums (a copy starts a tensor's sum); others are ignored. */
+export function sumDense(sums: Map<number, Float32Array>, parts: readonly Part[]): void {
+  for (const p of parts) {
+    if (p.path !== 'ps') continue
+    const sum = sums.get(p.tensor)
+    if (!sum) sums.set(p.tensor, p.floats.slice())
+    else for (let i = 0; i < sum.length; i++) sum[i] += p.floats[i]
+  }
+}
+
+/** Per-tensor sums as dense `ps` parts in tensor order. */
+export function denseParts(sums: ReadonlyMap<number, Float32Array>): Part[] {
+  return [...sums].sort((a, b) => a[0] - b[0]).map(([tensor, floats]) => ({ tensor, path: 'ps', form: 'dense', floats }))
+}
+
 /** The dense change a part makes (UᵀV for factors), for summing into a parameter-server aggregate. */
 export function densify(t: TensorSpec, p: Part, rows: number): Float32Array {
   if (p.form === 'dense') return p.floats

@@ -1,7 +1,7 @@
 // What reaches a worker from others: peers' factor frames (data channel or relay) and the server's aggregates.
 // Each is checked against the model, de-duplicated by the peer's update chain, and applied to the engine.
 import type { ModelPlan } from '../../model/plan.ts'
-import { negatePart, type Part } from '../../model/update.ts'
+import { negateParts, type Part } from '../../model/update.ts'
 import { asBytes, unpackBinaries, type Binary } from '../../protocol/bytes.ts'
 import { TabgridError } from '../../protocol/errors.ts'
 import { readAggregate, readFrame, type RawFrame } from '../../protocol/frames.ts'
@@ -232,7 +232,7 @@ export class Inbox {
     const parts = readAggregate(a.parts, this.plan.tensors)
     for (const [clock, own] of this.ownPs) {
       if (clock >= a.to) continue
-      if (clock >= a.from) this.engine.apply(own.map((p) => negatePart(this.plan.tensors[p.tensor], p, 0)), 0)
+      if (clock >= a.from) this.engine.apply(negateParts(this.plan.tensors, own, 0), 0)
       this.ownPs.delete(clock)
     }
     this.engine.apply(parts, 0)
@@ -256,7 +256,7 @@ export class Inbox {
     for (const bytes of unpackBinaries(c.frames)) {
       const f = readFrame(bytes, this.plan.tensors, { expect: 'sf', maxRows: this.batch }, 'ERR_BAD_SHAPE')
       if (f.clock <= c.after || f.clock > applied) continue
-      this.engine.apply(f.parts.map((p) => negatePart(this.plan.tensors[p.tensor], p, f.rows)), f.rows)
+      this.engine.apply(negateParts(this.plan.tensors, f.parts, f.rows), f.rows)
     }
     this.engine.apply(readAggregate(c.ps, this.plan.tensors), 0)
     this.clocks.cut(c.from, c.after)

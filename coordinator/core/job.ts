@@ -229,10 +229,11 @@ export class JobCore {
     const badClock = this.ssp.validate(worker, f.clock, f.prev)
     if (badClock) return badClock
     const ctx = { lr: held.lr, rows: f.rows, ...this.batchOf(held.shard, held.rows, f.rows) }
-    let problem = this.guard.check(f.parts, ctx) ?? this.correctionsProblem(f.clock, m.view.corrections ?? 0)
+    const corrections = m.view.corrections ?? 0
+    let problem = this.guard.check(f.parts, ctx) ?? this.correctionsProblem(f.clock, corrections)
     let verified = false
     if (!problem && this.verifier.sample(worker)) {
-      if ((m.view.corrections ?? 0) < this.corrections.length) {
+      if (corrections < this.corrections.length) {
         // computed before a correction reached it (allowed within s clocks of it): its model cannot be rebuilt
         this.verifier.skipped++
       } else {
@@ -354,9 +355,8 @@ export class JobCore {
     for (const l of this.ledger.release(worker)) {
       this.returned.push({ worker, shard: l.shard, epoch: l.epoch })
     }
-    const removed = this.ssp.remove(worker)
-    const { moved } = removed
-    const last = cut === undefined ? removed.last : Math.min(removed.last, cut)
+    const { last: lastAccepted, moved } = this.ssp.remove(worker)
+    const last = cut === undefined ? lastAccepted : Math.min(lastAccepted, cut)
     for (const [id, m] of this.members) {
       delete m.links[worker]
       this.out.send(id, 'peer-left', { worker, last })

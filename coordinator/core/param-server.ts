@@ -1,7 +1,7 @@
 // The parameter server of one job: sums each clock's dense `ps` deltas from all workers; hands out one aggregate
 // per move of the min clock, so what a worker pulls per clock does not grow with the number of workers.
 import type { TensorSpec } from '../../model/layers/types.ts'
-import type { Part } from '../../model/update.ts'
+import { denseParts, sumDense, type Part } from '../../model/update.ts'
 
 export interface AggregateParts {
   /** Every ps part with clock in [from, to) is summed in. */
@@ -32,14 +32,9 @@ export class ParamServer {
   /** Adds a worker's ps parts for `clock`; parts on other paths are ignored. */
   push(clock: number, parts: readonly Part[]): void {
     if (clock < this.next) throw new Error(`parameter server: clock ${clock} is already aggregated (next ${this.next})`)
-    let byTensor = this.sums.get(clock)
-    for (const p of parts) {
-      if (p.path !== 'ps') continue
-      if (!byTensor) this.sums.set(clock, (byTensor = new Map()))
-      const sum = byTensor.get(p.tensor)
-      if (!sum) byTensor.set(p.tensor, p.floats.slice())
-      else for (let i = 0; i < sum.length; i++) sum[i] += p.floats[i]
-    }
+    const byTensor = this.sums.get(clock) ?? new Map<number, Float32Array>()
+    sumDense(byTensor, parts)
+    if (byTensor.size) this.sums.set(clock, byTensor)
   }
 
   /** The sum over clocks in [from, to), removed from the table; `to` ≤ from gives an empty aggregate. */
@@ -56,8 +51,7 @@ export class ParamServer {
       this.sums.delete(clock)
     }
     this.next = Math.max(from, to)
-    const parts = [...total].sort((a, b) => a[0] - b[0]).map(([tensor, floats]) => ({ tensor, path: 'ps' as const, form: 'dense' as const, floats }))
-    return { from, to: this.next, parts }
+    return { from, to: this.next, parts: denseParts(total) }
   }
 
   /** Everything still held (the job is over). */

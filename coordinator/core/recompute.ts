@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import { trainStep } from '../../model/network.ts'
 import type { ModelPlan } from '../../model/plan.ts'
-import { applyParts, negatePart, type Part } from '../../model/update.ts'
+import { applyParts, negateParts, type Part } from '../../model/update.ts'
 import { readFrame } from '../../protocol/frames.ts'
 import type { View } from '../../protocol/messages.ts'
 import type { BatchContext } from '../../apps/sgd/checks.ts'
@@ -145,7 +145,7 @@ export class Verifier {
         for (const u of updates) {
           if (u.clock > F) break
           const f = readFrame(u.frame, tensors, { expect: 'sf', maxRows: Number.MAX_SAFE_INTEGER })
-          applyParts(M, tensors, f.parts.map((q) => negatePart(tensors[q.tensor], q, f.rows)), f.rows)
+          applyParts(M, tensors, negateParts(tensors, f.parts, f.rows), f.rows)
         }
       }
     }
@@ -153,7 +153,7 @@ export class Verifier {
     for (const r of this.released) {
       if (r.to <= view.psUpTo) continue
       if (r.from < view.psUpTo) return `its view's psUpTo ${view.psUpTo} splits the aggregate [${r.from}, ${r.to})`
-      applyParts(M, tensors, r.parts.map((q) => negatePart(tensors[q.tensor], q, 0)), 0)
+      applyParts(M, tensors, negateParts(tensors, r.parts, 0), 0)
     }
     if (this.released.length && this.released[0].from > view.psUpTo) return null
     const own = this.ownPs.get(worker)

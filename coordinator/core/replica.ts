@@ -1,5 +1,5 @@
 // The coordinator's replica of a job's model: applies every update in clock order, and snapshots it for joiners.
-import { applyParts, negatePart, type Part } from '../../model/update.ts'
+import { applyParts, negateParts, type Part } from '../../model/update.ts'
 import type { ModelPlan } from '../../model/plan.ts'
 import { arenaBytes } from '../../model/params.ts'
 import { packBinaries } from '../../protocol/bytes.ts'
@@ -60,7 +60,7 @@ export class Replica {
   undo(from: string, after: number, frames: ReadonlyArray<{ clock: number; rows: number; parts: Part[] }>): void {
     for (const f of frames) {
       if (f.clock <= after || f.clock > this.frontier) continue
-      applyParts(this.params, this.plan.tensors, f.parts.map((p) => negatePart(this.plan.tensors[p.tensor], p, f.rows)), f.rows)
+      applyParts(this.params, this.plan.tensors, negateParts(this.plan.tensors, f.parts, f.rows), f.rows)
     }
     this.pending = this.pending.filter((u) => u.from !== from || u.clock <= after)
     const had = this.received.get(from)

@@ -1,5 +1,5 @@
 // What a quarantine takes back: per worker, what it added since its last verified update (server deltas, shards).
-import type { Part } from '../../model/update.ts'
+import { denseParts, sumDense, type Part } from '../../model/update.ts'
 
 interface Since {
   /** The clock of the worker's last update that re-computation verified (-1: none yet). */
@@ -25,21 +25,15 @@ export interface Contribution {
  *
  * @example
  * const u = new Unverified()
- * u.accepted('w-1', 4, psParts); u.verified('w-1', 4) // clock 4 checked: nothing before it is taken back
- * u.accepted('w-1', 5, psParts); u.take('w-1')         // { after: 4, ps: −(clock 5's deltas), shards: [] }
+ * u.accepted('w-1', parts4); u.verified('w-1', 4) // clock 4 checked: nothing before it is taken back
+ * u.accepted('w-1', parts5); u.take('w-1')         // { after: 4, ps: −(clock 5's ps deltas), shards: [] }
  */
 export class Unverified {
   private readonly byWorker = new Map<string, Since>()
 
   /** An accepted update of `worker` put these parts through the server (parts on other paths are ignored). */
   accepted(worker: string, ps: readonly Part[]): void {
-    const w = this.of(worker)
-    for (const p of ps) {
-      if (p.path !== 'ps') continue
-      const sum = w.ps.get(p.tensor)
-      if (!sum) w.ps.set(p.tensor, p.floats.slice())
-      else for (let i = 0; i < sum.length; i++) sum[i] += p.floats[i]
-    }
+    sumDense(this.of(worker).ps, ps)
   }
 
   /** Re-computation matched the worker's update of `clock`: nothing up to it will be taken back. */
@@ -59,9 +53,7 @@ export class Unverified {
   take(worker: string): Contribution {
     const w = this.byWorker.get(worker) ?? { after: -1, ps: new Map(), shards: [] }
     this.byWorker.delete(worker)
-    const ps = [...w.ps]
-      .sort((a, b) => a[0] - b[0])
-      .map(([tensor, sum]): Part => ({ tensor, path: 'ps', form: 'dense', floats: sum.map((v: number) => -v) }))
+    const ps = denseParts(w.ps).map((p) => ({ ...p, floats: p.floats.map((v) => -v) }))
     return { after: w.after, ps, shards: w.shards.map(({ epoch, shard }) => ({ epoch, shard })) }
   }
 

@@ -22,15 +22,21 @@ function running(staleness: number) {
   return { job, out }
 }
 
+/** At s=2, a and b each send clock 0 from the first model; the replica's frontier is 0. */
+function bothAtClockZero() {
+  const { job, out } = running(2)
+  const first = job.replica.params.slice()
+  const a0 = workerUpdate(job, 'a', 0, -1, 4, [], { params: first })
+  expect(job.update('a', a0.msg)).toEqual({ ok: true })
+  expect(job.update('b', workerUpdate(job, 'b', 0, -1, 4, [], { params: first }).msg)).toEqual({ ok: true })
+  return { job, out, first, a0 }
+}
+
 describe('spot re-computation', () => {
   it('takes out what the replica holds of a peer the worker never heard of, even with nothing of it queued', () => {
     // at s=2, a's clock 1 may read nothing of b: a computes from the first model plus its own clock 0 only, while the
     // replica (frontier 0) holds b's clock 0 and b has nothing queued
-    const { job, out } = running(2)
-    const first = job.replica.params.slice()
-    const a0 = workerUpdate(job, 'a', 0, -1, 4, [], { params: first })
-    expect(job.update('a', a0.msg)).toEqual({ ok: true })
-    expect(job.update('b', workerUpdate(job, 'b', 0, -1, 4, [], { params: first }).msg)).toEqual({ ok: true })
+    const { job, out, first, a0 } = bothAtClockZero()
     expect(job.replica.frontier).toBe(0)
     const mine = first.slice()
     applyParts(mine, job.plan.tensors, a0.parts, a0.rows)
@@ -41,11 +47,7 @@ describe('spot re-computation', () => {
   })
 
   it('refuses the same step computed from a model the view does not describe', () => {
-    const { job, out } = running(2)
-    const first = job.replica.params.slice()
-    const a0 = workerUpdate(job, 'a', 0, -1, 4, [], { params: first })
-    expect(job.update('a', a0.msg)).toEqual({ ok: true })
-    expect(job.update('b', workerUpdate(job, 'b', 0, -1, 4, [], { params: first }).msg)).toEqual({ ok: true })
+    const { job, out, first, a0 } = bothAtClockZero()
     // a did apply b's clock 0 (the replica's model) but states it did not
     const a1 = workerUpdate(job, 'a', 1, 0, 4, [], { view: { vc: {}, psUpTo: 0 } })
     expect(job.update('a', a1.msg)).toMatchObject({ ok: false, code: 'ERR_BAD_UPDATE', reason: expect.stringMatching(/re-computed from the view it stated/) })
