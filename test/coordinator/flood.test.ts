@@ -147,8 +147,7 @@ describe('a stats flood from one socket', () => {
     const job = await s.store.create({
       data: 'builtin',
       model: 'mlr',
-      // a small rate on the whole set: far from converged at the end (on a converged model the guard's norm bound,
-      // 20× the median of recent norms, has quarantined honest steps: the median shrinks, a hard batch's norm does not)
+      // a small rate on the whole set: the model keeps learning while the windows are measured
       hyper: { minWorkers: WORKERS, batch: BATCH, shardSize: 40, epochs: 100, staleness: 0, lr: 0.05 } as never,
     })
     for (let i = 0; i < WORKERS; i++) honest.push(new HonestWorker(s.url, job, `10.0.0.${i + 1}`, BATCH))

@@ -46,6 +46,28 @@ describe('UpdateGuard', () => {
     }
   })
 
+  // Once a model fits its batches, the recent median falls ~10× below a hard batch's step: a bound on the median alone
+  // quarantined honest workers near convergence (mlp:64, lr 0.5, B 4, at clock ~400).
+  it.each([['mlr'], ['mlp:32']])('%s at lr 0.5, B 4: 1,500 honest steps up to convergence pass, and ×−1000 of the last ones fail', (model) => {
+    const b = 4
+    const rate = 0.5
+    const plan = planModel(presetSpec(model, data.classes), data)
+    const p = initParams(plan)
+    const paths = plan.tensors.map((t) => (t.factorable ? 'sf' : 'ps') as Path)
+    const guard = new UpdateGuard(plan, referenceNorms(plan, p, data.train.x, data.train.y, 50, b))
+    let refused = 0
+    for (let i = 0; i < 1500; i++) {
+      const row0 = (i * b) % (data.train.n - b)
+      const c = { lr: rate, rows: b, x: data.train.x.subarray(row0 * plan.inputSize, (row0 + b) * plan.inputSize), y: data.train.y.subarray(row0, row0 + b) }
+      const parts = trainStep(plan, p, data.train.x, data.train.y, row0, b, -rate / b, paths).parts
+      expect(guard.check(parts, c)).toBeNull()
+      if (i >= 1450 && guard.check(map(parts, (v) => v * -1000), c)) refused++
+      guard.accept(parts, rate, b)
+      applyParts(p, plan.tensors, parts, b)
+    }
+    expect(refused).toBe(50)
+  })
+
   it.each(kinds)('%s (%s): ×1e6, ×−1000 and ±3e38 fail', (model, _, paths) => {
     const { guard, step, ctx } = setup(model, paths)
     const parts = step(0)
