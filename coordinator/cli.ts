@@ -41,6 +41,7 @@ interface JobFlags {
   shardSize?: number
   minWorkers?: number
   verifyRate?: number
+  clip?: number
   trainLimit?: number
   name?: string
 }
@@ -80,6 +81,7 @@ function jobOptions(cmd: Command): Command {
     .addOption(new Option('--paths <policy>', "how tensors travel: auto (Poseidon's rule from live numbers), sf (every dense kernel as factors), ps (all through the server)").choices(['auto', 'sf', 'ps']))
     .option('--shard-size <n>', `samples per shard (default ${d.shardSize})`, int('shard-size'))
     .option('--verify-rate <f>', `fraction of updates the coordinator re-computes to catch lying workers; 0 turns it off (default ${d.verifyRate})`, num('verify-rate'))
+    .option('--clip <c>', `gradient clipping: each update part's norm is clipped at C× the median norm of reference steps on the initial model (default ${d.clip})`, num('clip'))
     .option('--train-limit <n>', 'use only the first N training samples', int('train-limit'))
     .option('--name <name>', 'job name')
 }
@@ -111,6 +113,7 @@ function jobSpec(f: JobFlags, extra: Partial<CreateJob['hyper']> = {}): Partial<
       shardSize: f.shardSize,
       minWorkers: f.minWorkers,
       verifyRate: f.verifyRate,
+      clip: f.clip,
       ...extra,
     }).filter(
       ([, v]) => v !== undefined,

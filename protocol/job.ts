@@ -1,5 +1,6 @@
 // A job's description as the API takes it and as workers receive it.
 import { z } from 'zod'
+import type { NormBounds } from '../model/clip.ts'
 import type { ModelSpec } from '../model/spec.ts'
 import type { Path } from '../model/update.ts'
 import { MAX_MODEL_JSON } from './limits.ts'
@@ -29,6 +30,11 @@ export const HyperSchema = z.object({
    * mismatch quarantines the worker. 0 turns re-computation off.
    */
   verifyRate: z.number().min(0).max(1).default(0.05),
+  /**
+   * Gradient clipping: each update part's norm per unit of rate is clipped at this many times the median norm of
+   * reference steps on the initial model; workers clip, the coordinator refuses anything over it.
+   */
+  clip: z.number().finite().min(2).max(1e6).default(20),
 })
 export type Hyper = z.infer<typeof HyperSchema>
 
@@ -60,6 +66,8 @@ export interface JobInfo {
   dataset: { name: string; features: number; classes: number; train: number; test: number; imageShape?: [number, number] }
   hyper: Hyper
   shards: { count: number; size: number }
+  /** Per tensor, the norm bounds every update part is clipped to (per unit of rate), fixed when the job is made. */
+  bounds: NormBounds
 }
 
 /** How each tensor travels now, and the live numbers the choice came from (model/comm.ts). */

@@ -1,4 +1,5 @@
 // The training loop of a worker: lease a shard, then per clock wait for the SSP bound, step, send the update.
+import { clipParts } from '../../model/clip.ts'
 import type { ModelPlan } from '../../model/plan.ts'
 import type { Path } from '../../model/update.ts'
 import { TabgridError } from '../../protocol/errors.ts'
@@ -98,12 +99,16 @@ export class Loop {
       const view = h.inbox.view()
       const step = await engine.step(row0, rows, -lease.lr / rows, h.paths())
       if (!h.running()) return
-      const sf = step.parts.filter((p) => p.path === 'sf')
-      h.inbox.own(clock, step.parts.filter((p) => p.path === 'ps'))
+      // gradient clipping to the job's bounds; the step applied the whole update, so the excess is taken back
+      const { parts, excess } = clipParts(engine.plan.tensors, step.parts, rows, lease.lr, h.job.bounds)
+      if (excess.length) engine.apply(excess, rows)
+      status.clipped += excess.length
+      const sf = parts.filter((p) => p.path === 'sf')
+      h.inbox.own(clock, parts.filter((p) => p.path === 'ps'))
       const p2pTo = h.mesh.broadcast(encodeFrame({ clock, prev, rows, parts: sf }), this.fanout())
       // Not awaited: socket.io keeps order, so the next clock need not wait a round trip to the coordinator.
       // A rejection surfaces at the next clock (or before shard-done) and stops the loop.
-      const frame = encodeFrame({ clock, prev, rows, parts: step.parts })
+      const frame = encodeFrame({ clock, prev, rows, parts })
       const ack = link.request('update', { type: 'update', loss: step.loss, correct: step.correct, p2pTo, frame, view })
       ack.catch(() => undefined)
       acks.push(ack)

@@ -34,6 +34,8 @@ export interface WorkerStatus {
   mismatches: number
   /** Quarantined peers' contributions this worker took back. */
   corrections: number
+  /** Update parts this tab clipped to the job's norm bounds (gradient clipping). */
+  clipped: number
   sspWaitMs: number
   error?: string
 }
@@ -64,6 +66,7 @@ export function initialStatus(): WorkerStatus {
     missingDirect: 0,
     mismatches: 0,
     corrections: 0,
+    clipped: 0,
     sspWaitMs: 0,
   }
 }

@@ -13,7 +13,7 @@ import { packBinaries } from '../../protocol/bytes.ts'
 import type { Dataset } from '../data/index.ts'
 import { ClaimBook } from './claims.ts'
 import { Defence, type DefenceEvent, type Undone } from './defence.ts'
-import { referenceNorms, UpdateGuard } from './guard.ts'
+import { normBounds, UpdateGuard } from './guard.ts'
 import { Verifier } from './recompute.ts'
 import { CommState } from './comm.ts'
 import { inlineEvaluator, TestCurve, type Evaluator } from './evaluator.ts'
@@ -102,7 +102,7 @@ export class JobCore {
   private readonly now: () => number
 
   constructor(
-    readonly info: Omit<JobInfo, 'state'>,
+    readonly info: Omit<JobInfo, 'state' | 'bounds'>,
     readonly plan: ModelPlan,
     readonly data: Dataset,
     private readonly out: Outbox,
@@ -115,8 +115,8 @@ export class JobCore {
     this.ledger = new ShardLedger(info.shards.count, hyper.epochs)
     this.replica = new Replica(plan, opts.initial ?? initParams(plan))
     const first = Math.min(info.shards.size, data.train.n)
-    this.verifier = new Verifier(plan, hyper.verifyRate)
-    this.guard = new UpdateGuard(plan, referenceNorms(plan, this.replica.params, data.train.x, data.train.y, first, Math.min(hyper.batch, first)))
+    this.guard = new UpdateGuard(plan, normBounds(plan, this.replica.params, data.train.x, data.train.y, first, Math.min(hyper.batch, first), hyper.clip))
+    this.verifier = new Verifier(plan, hyper.verifyRate, this.guard.bounds)
     this.ps = new ParamServer(plan.tensors)
     this.comm = new CommState(plan, hyper.batch, hyper.fanout, hyper.paths)
     this.comm.decide(hyper.minWorkers, this.now(), 0)
@@ -131,7 +131,7 @@ export class JobCore {
   }
 
   jobInfo(): JobInfo {
-    return { ...this.info, state: this.state }
+    return { ...this.info, state: this.state, bounds: this.guard.bounds }
   }
 
   // ── worker messages ────────────────────────────────────────────────────────────────────────────
@@ -249,7 +249,6 @@ export class JobCore {
     }
     const recorded = this.ssp.record(worker, f.clock, f.prev)
     if ('ok' in recorded) return recorded
-    this.guard.accept(f.parts, held.lr, f.rows)
     this.unverified.accepted(worker, f.parts)
     if (verified) this.unverified.verified(worker, f.clock)
     // Accepted: from here on the update counts.

@@ -1,5 +1,6 @@
 // Spot re-computation (BOINC-style): rebuild the model a worker says it computed from, redo its step, compare.
 import { randomBytes } from 'node:crypto'
+import { clipParts, type NormBounds } from '../../model/clip.ts'
 import { trainStep } from '../../model/network.ts'
 import type { ModelPlan } from '../../model/plan.ts'
 import { applyParts, negateParts, type Part } from '../../model/update.ts'
@@ -45,6 +46,8 @@ export class Verifier {
   constructor(
     private readonly plan: ModelPlan,
     readonly rate: number,
+    /** The job's norm bounds: the re-computed step is clipped as the worker clipped its own. */
+    private readonly bounds: NormBounds,
   ) {
     this.state = randomBytes(4).readUInt32LE(0)
   }
@@ -105,7 +108,8 @@ export class Verifier {
     }
     this.checked++
     const paths = this.plan.tensors.map((t) => parts.find((p) => p.tensor === t.index)?.path ?? 'ps')
-    const redo = trainStep(this.plan, model, ctx.x, ctx.y, 0, ctx.rows, -ctx.lr / ctx.rows, paths).parts
+    const step = trainStep(this.plan, model, ctx.x, ctx.y, 0, ctx.rows, -ctx.lr / ctx.rows, paths).parts
+    const redo = clipParts(this.plan.tensors, step, ctx.rows, ctx.lr, this.bounds).parts
     for (const [i, p] of parts.entries()) {
       const t = this.plan.tensors[p.tensor]
       // factors compare U and V apart: V (a layer's inputs) can outweigh U by far and hide a wrong gradient

@@ -3,8 +3,13 @@ import type { Duplex } from 'node:stream'
 
 /** Messages one connection may have handled before it stops being read until the event loop's next turn. */
 export const MESSAGES_PER_TURN = 64
-/** How long a cut-off connection has to take its last words (the eviction) before its TCP socket is destroyed. */
-export const CUT_OFF_GRACE_MS = 100
+/**
+ * How long a cut-off connection has to take its last words (the eviction) before its TCP socket is destroyed. The
+ * destroy resets the connection, and a reset makes the peer's kernel drop what its program has not read yet: a client
+ * busy sending (a flood in a loop, a loaded machine) lost its eviction at 100 ms. A paused socket costs only kernel
+ * buffers meanwhile.
+ */
+export const CUT_OFF_GRACE_MS = 2000
 
 /**
  * Per connection, around its TCP socket. socket.io hands a connection's messages over in bursts (every frame of

@@ -1,4 +1,5 @@
 // A small random dataset, a small MLP planned on it, and update frames shaped for it: for tests of the core.
+import { clipParts } from '../../model/clip.ts'
 import { trainStep } from '../../model/network.ts'
 import type { Outbox } from '../../coordinator/core/job.ts'
 import { JobCore } from '../../coordinator/core/job.ts'
@@ -30,7 +31,7 @@ export function tinyModel(K = 3): ModelSpec {
   return parseModelSpec({ layers: [{ type: 'dense', units: 32, activation: 'tanh' }, { type: 'dense', units: K, activation: 'softmax' }] })
 }
 
-export function tinyInfo(data: Dataset, hyper: Partial<Hyper> = {}, model = tinyModel(data.classes)): Omit<JobInfo, 'state'> {
+export function tinyInfo(data: Dataset, hyper: Partial<Hyper> = {}, model = tinyModel(data.classes)): Omit<JobInfo, 'state' | 'bounds'> {
   // re-computation off: these tests drive the core with updates computed on the replica, not from a stated view
   const h = HyperSchema.parse({ batch: 4, shardSize: 10, epochs: 1, staleness: 1, minWorkers: 2, verifyRate: 0, ...hyper })
   return {
@@ -66,7 +67,9 @@ export function workerUpdate(job: JobCore, worker: string, clock: number, prev: 
   // a worker without a lease (the coordinator will refuse it) gets a step on the first rows
   const held = job.ledger.leasesOf(worker)[0] ?? { shard: 0, rows: 0, lr: job.lr }
   const start = held.shard * job.info.shards.size + held.rows
-  const { parts } = trainStep(job.plan, from.params ?? job.replica.params, job.data.train.x, job.data.train.y, start, rows, -held.lr / rows, job.comm.paths)
+  const step = trainStep(job.plan, from.params ?? job.replica.params, job.data.train.x, job.data.train.y, start, rows, -held.lr / rows, job.comm.paths)
+  // clipped to the job's bounds, as an honest worker does
+  const { parts } = clipParts(job.plan.tensors, step.parts, rows, held.lr, job.guard.bounds)
   const view = from.view ?? { vc: {}, psUpTo: 0 }
   const msg = { type: 'update' as const, loss: 1, correct: 0, p2pTo, frame: encodeFrame({ clock, prev, rows, parts }), view }
   return { msg, parts, rows }
