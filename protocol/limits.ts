@@ -53,6 +53,11 @@ export const STALL_BACKOFF_BASE_MS = 4_000
 export const STALL_BACKOFF_MAX_MS = 5 * 60_000
 /** Addresses remembered per job for bans and back-off; the oldest are forgotten past this. */
 export const MAX_ADDRESS_RECORDS = 10_000
+/**
+ * Departed workers a job remembers (their engine and last clock for the job view, a late p2pTo or report naming them);
+ * older ones are forgotten, and so are leases returned past this many. Keeps a job's memory flat under churn.
+ */
+export const MAX_DEPARTED = 1024
 /** Raw socket.io packets a connection may send, as a multiple of its message rate and burst; over it, it is closed. */
 export const PACKET_RATE_FACTOR = 2
 /** Binary attachments one socket.io packet may announce (an update carries one frame). */

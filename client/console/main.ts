@@ -60,7 +60,7 @@ function jobCard(j: JobDetail): HTMLElement {
   decided.className = 'paths'
   decided.textContent =
     `paths v${c.version}, chosen for ${c.workers} workers, batch ${c.batch}${c.fanout !== undefined ? `, fan-out ${c.fanout}` : ''}` +
-    (c.history.length > 1 ? ` · ${c.history.length - 1} change(s): ` + c.history.slice(1).map((d) => `clock ${d.clock} at ${d.workers} workers`).join(', ') : '')
+    pathChanges(c)
   const download = document.createElement('p')
   download.className = 'export'
   download.innerHTML =
@@ -165,3 +165,11 @@ async function refresh(): Promise<void> {
 
 void refresh()
 setInterval(() => void refresh(), 1000)
+
+/** The path decisions since the first, counted by version (the history keeps the first and the newest 255), newest 5 named. */
+function pathChanges(c: JobDetail['comm']): string {
+  const changes = c.version - c.history[0].version
+  if (changes <= 0) return ''
+  const newest = c.history.slice(1).slice(-5)
+  return ` · ${changes} change(s), the latest: ` + newest.map((d) => `clock ${d.clock} at ${d.workers} workers`).join(', ')
+}

@@ -6,7 +6,7 @@ import type { ModelPlan } from '../../model/plan.ts'
 import { reject, type Rejection } from '../../protocol/errors.ts'
 import { encodeFrame, encodeParts, readFrame, type RawFrame } from '../../protocol/frames.ts'
 import type { JobInfo, JobState, JobSummary } from '../../protocol/job.ts'
-import { MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
+import { MAX_DEPARTED, MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
 import type { LeaseGrant, Msg, Replies, ServerEvents, WorkerBytes } from '../../protocol/messages.ts'
 import { encodeShard } from '../../protocol/shard.ts'
 import { packBinaries } from '../../protocol/bytes.ts'
@@ -86,12 +86,13 @@ export class JobCore {
   /** Rejections, quarantines, bans and flags: counted for the job view, each one logged. */
   readonly defence: Defence
   readonly members = new Map<string, Member>()
+  /** Per worker, the clock after its last accepted update: every member, and the last MAX_DEPARTED departed. */
   readonly clocksByWorker = new Map<string, number>()
-  /** Workers that were members and left: late references to them are harmless. */
+  /** Workers that were members and left (the last MAX_DEPARTED, oldest first): late references to them are harmless. */
   readonly departed = new Set<string>()
-  /** Leases taken back from workers that left or stalled: their shards went back to the pool. */
+  /** Leases taken back from workers that left or stalled, the last MAX_DEPARTED: their shards went back to the pool. */
   readonly returned: Array<{ worker: string; shard: number; epoch: number }> = []
-  /** Every worker that ever joined, with the engine it ran: the job's history, kept after they leave. */
+  /** Every member and the last MAX_DEPARTED departed, with the engine it ran: the job's history. */
   readonly enginesByWorker = new Map<string, 'webgpu' | 'cpu'>()
   state: JobState = 'pending'
   startedAt: number | null = null
@@ -349,10 +350,11 @@ export class JobCore {
   leave(worker: string, cut?: number): void {
     if (!this.members.delete(worker)) return
     this.departed.add(worker)
+    if (this.departed.size > MAX_DEPARTED) this.forgetOldest()
     this.claims.forget(worker)
     this.unverified.forget(worker)
     for (const l of this.ledger.release(worker)) {
-      this.returned.push({ worker, shard: l.shard, epoch: l.epoch })
+      this.noteReturned({ worker, shard: l.shard, epoch: l.epoch })
     }
     const { last: lastAccepted, moved } = this.ssp.remove(worker)
     const last = cut === undefined ? lastAccepted : Math.min(lastAccepted, cut)
@@ -362,6 +364,19 @@ export class JobCore {
     }
     if (moved) this.minMoved()
     this.redecide()
+  }
+
+  private noteReturned(r: { worker: string; shard: number; epoch: number }): void {
+    this.returned.push(r)
+    if (this.returned.length > MAX_DEPARTED) this.returned.shift()
+  }
+
+  /** Drops the oldest departed worker from the job's history. */
+  private forgetOldest(): void {
+    const oldest = this.departed.values().next().value!
+    this.departed.delete(oldest)
+    this.clocksByWorker.delete(oldest)
+    this.enginesByWorker.delete(oldest)
   }
 
   /**
@@ -390,7 +405,7 @@ export class JobCore {
     let shards = 0
     for (const s of c.shards) {
       if (!this.ledger.reopen(s.epoch, s.shard, worker)) continue
-      this.returned.push({ worker, shard: s.shard, epoch: s.epoch })
+      this.noteReturned({ worker, shard: s.shard, epoch: s.epoch })
       shards++
     }
     if (!frames.length && !c.ps.length) return { after: c.after, updates: 0, shards }

@@ -36,8 +36,8 @@ export interface JobState {
 export class Verifier {
   private readonly ownPs = new Map<string, Map<number, Part[]>>()
   private readonly released: Released[] = []
-  /** Per live worker, updates sampled so far. */
-  private readonly seen = new Map<string, number>()
+  /** Per live worker: updates sampled so far, and where in the current block of ⌈1/rate⌉ the checked one is. */
+  private readonly seen = new Map<string, { n: number; pick: number }>()
   private state: number
   checked = 0
   skipped = 0
@@ -53,19 +53,29 @@ export class Verifier {
   }
 
   /**
-   * True for the updates to check, unpredictable to workers: a worker's n-th update (from 0) with probability
-   * max(rate, 1/(n + 1)), so newcomers are checked closely (the first update always) and trusted workers at `rate`:
-   * about ln n + rate·n checks per worker, and a tab that lies from the start is caught at once.
+   * True for the updates to check, unpredictable to workers. Each worker's updates fall in blocks of ⌈1/rate⌉, and
+   * one update at a secret random place in each block is checked, so a tab that lies at every update is caught
+   * within 2/rate of them (independent draws at `rate` leave a liar unchecked for 3/rate updates one time in 20).
+   * Newcomers are checked more closely besides: the n-th update (from 0) with probability 1/(n + 1), so the first
+   * always. About rate·n + ln n checks per worker.
    */
   sample(worker: string): boolean {
     if (this.rate <= 0) return false
-    const n = this.seen.get(worker) ?? 0
-    this.seen.set(worker, n + 1)
-    // mulberry32 on a secret seed
+    const block = Math.ceil(1 / this.rate)
+    const w = this.seen.get(worker) ?? { n: 0, pick: -1 }
+    const at = w.n % block
+    if (at === 0) w.pick = Math.floor(this.random() * block)
+    w.n++
+    this.seen.set(worker, w)
+    return at === w.pick || this.random() < 1 / w.n
+  }
+
+  /** mulberry32 on a secret seed: uniform in [0, 1). */
+  private random(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) | 0)
     t = Math.imul(t ^ (t >>> 15), t | 1)
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 < Math.max(this.rate, 1 / (n + 1))
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 
   /** A worker's accepted update put these parts through the server. */

@@ -11,7 +11,9 @@ import type { Socket } from 'socket.io-client'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { JobCore } from '../../coordinator/core/job.ts'
 import { startServer, type RunningServer } from '../../coordinator/server.ts'
+import { COMM_HISTORY_MAX } from '../../coordinator/core/comm.ts'
 import { LOG_MARGIN_CLOCKS } from '../../coordinator/core/update-log.ts'
+import { MAX_DEPARTED } from '../../protocol/limits.ts'
 import { encodeFrame } from '../../protocol/frames.ts'
 import { mulberry32 } from '../helpers/random.ts'
 import { ask, connect, honestUpdate, HonestWorker, sleep, type Reply } from '../helpers/socket-worker.ts'
@@ -111,7 +113,7 @@ function sizes(srv: RunningServer, job: JobCore): Record<string, number> {
     edgeLogKeys: n(field(srv.edge, 'lines')),
     addressRecords: n(field(srv.edge.policy, 'jobs')?.get?.(job.id) as { size?: number } | undefined),
     curvePoints: job.curve.points.length,
-    // kept as the job's history, never trimmed (coordinator/core/job.ts)
+    // the job's history: the last MAX_DEPARTED departed, and every member
     departed: job.departed.size,
     enginesByWorker: job.enginesByWorker.size,
     clocksByWorker: job.clocksByWorker.size,
@@ -133,9 +135,7 @@ describe('join/leave churn', () => {
     const job = await srv.store.create({
       data: 'builtin',
       model: 'mlr',
-      // BSP (honest steps state their view exactly); epochs the cycles never reach; a small rate, so the model is far
-      // from converged at the end (on a converged one the guard's norm bound has quarantined honest steps); at 2
-      // workers and B = 4 the kernel goes sf, at 3 ps, so every joiner that gets ready flips a path and back
+      // BSP (honest steps state their view exactly); epochs the cycles never reach; at 2 workers and B = 4 the kernel goes sf, at 3 ps, so every joiner that gets ready flips a path and back
       hyper: { minWorkers: 2, batch: BATCH, shardSize: 20, epochs: 100, staleness: 0, lr: 0.05 } as never,
     })
     honest.push(new HonestWorker(srv.url, job, '192.168.0.1', BATCH), new HonestWorker(srv.url, job, '192.168.0.2', BATCH))
@@ -192,5 +192,10 @@ describe('join/leave churn', () => {
     expect(job.state).toBe('running')
     expect(after.updates - before.updates).toBeGreaterThan(LOG_MARGIN_CLOCKS)
     expect(growthMB).toBeLessThan(5)
+    // the history of the departed stops at MAX_DEPARTED, the path decisions at COMM_HISTORY_MAX
+    const history = after as Record<string, number>
+    for (const k of ['departed', 'enginesByWorker', 'clocksByWorker', 'returned']) expect(history[k], k).toBeLessThanOrEqual(MAX_DEPARTED + 2)
+    expect(history.departed).toBe(MAX_DEPARTED)
+    expect(history.commHistory).toBeLessThanOrEqual(COMM_HISTORY_MAX)
   })
 })

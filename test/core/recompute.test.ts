@@ -1,6 +1,7 @@
 // Spot re-computation on the job core: the model a worker states it computed from is rebuilt exactly, whoever sent what.
 import { describe, expect, it } from 'vitest'
 import type { Outbox } from '../../coordinator/core/job.ts'
+import { Verifier } from '../../coordinator/core/recompute.ts'
 import { applyParts } from '../../model/update.ts'
 import type { Rejection } from '../../protocol/errors.ts'
 import { tinyJob, workerUpdate } from '../helpers/tiny-data.ts'
@@ -52,5 +53,33 @@ describe('spot re-computation', () => {
     const a1 = workerUpdate(job, 'a', 1, 0, 4, [], { view: { vc: {}, psUpTo: 0 } })
     expect(job.update('a', a1.msg)).toMatchObject({ ok: false, code: 'ERR_BAD_UPDATE', reason: expect.stringMatching(/re-computed from the view it stated/) })
     expect(out.evicted).toMatchObject([{ worker: 'a', why: { code: 'ERR_QUARANTINED' } }])
+  })
+})
+
+describe('which updates are re-computed', () => {
+  it('one in each block of 1/rate at a secret place, and newcomers more: a liar is checked within 2/rate updates', () => {
+    const { job } = running(0)
+    const v = new Verifier(job.plan, 0.05, job.guard.bounds)
+    const picks: number[] = []
+    for (let n = 0; n < 20_000; n++) if (v.sample('w')) picks.push(n)
+    expect(picks[0]).toBe(0)
+    const gaps = picks.slice(1).map((p, i) => p - picks[i])
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(39)
+    // 1,000 blocks, plus ~ln 20,000 ≈ 10 newcomer checks
+    expect(picks.length).toBeGreaterThanOrEqual(1000)
+    expect(picks.length).toBeLessThan(1040)
+    // the place in a block is not fixed: a liar cannot time its lies
+    expect(new Set(picks.map((p) => p % 20)).size).toBeGreaterThan(15)
+    // two verifiers draw apart (each seeds from the OS)
+    const other = new Verifier(job.plan, 0.05, job.guard.bounds)
+    const again: number[] = []
+    for (let n = 0; n < 200; n++) if (other.sample('w')) again.push(n)
+    expect(again).not.toEqual(picks.filter((p) => p < 200))
+  })
+
+  it('rate 0 checks nothing', () => {
+    const { job } = running(0)
+    const v = new Verifier(job.plan, 0, job.guard.bounds)
+    expect(Array.from({ length: 100 }, () => v.sample('w')).some(Boolean)).toBe(false)
   })
 })
