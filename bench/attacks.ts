@@ -1,5 +1,5 @@
 // Issue 6's attacks on the simulated grid, side by side with the clean run: accuracy, honest throughput, caught or not.
-// npx tsx bench/attacks.ts [--setup mlp|mlr|all] [--only scale,flip,…] [--workers 16] [--attackers 3] [--seed 1]
+// npx tsx bench/attacks.ts [--setup mlp|mlp-long|mlr|all] [--only scale,flip,…] [--workers 16] [--attackers 3] [--seed 1]
 import { parseArgs } from 'node:util'
 import { ATTACKS, SETUPS, baselineOf, judge, runScenario, type AttackName, type Figures } from '../test/sim/hostile.ts'
 

@@ -88,6 +88,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     // a connection that never opens the socket.io namespace is dropped after this
     connectTimeout: CONNECT_TIMEOUT_MS,
     serveClient: false,
+    // an address whose sockets were cut off for flooding is refused before the upgrade, for a doubling time
+    allowRequest: (req, done) => {
+      const why = edge.admitConnection({ address: req.socket.remoteAddress ?? '', headers: req.headers })
+      done(why, why === null)
+    },
   })
   attachWorkers(io, store, out, log, edge)
   const timer = setInterval(() => {

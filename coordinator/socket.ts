@@ -134,6 +134,7 @@ export function attachWorkers(io: WorkerServer, store: JobStore, out: SocketOutb
     if (n !== null) log.warn({ worker, job, address: origin.address, type, code: 'ERR_RATE_LIMITED', ...(n > 1 ? { count: n } : {}) }, 'message refused: over the rate limit')
     if (verdict === 'close' && socket.connected) {
       edge.counts.bump(job, 'floodClosed')
+      edge.flooded(job, origin)
       log.warn({ worker, job, address: origin.address, type, code: 'ERR_RATE_LIMITED', refused: rate.refused }, 'connection closed: kept sending over the rate limit')
       socket.data.flow.cutOff(() => {
         socket.emit('evicted', reject('ERR_RATE_LIMITED', 'this connection kept sending over its message rate and was closed'))

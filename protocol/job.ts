@@ -153,6 +153,8 @@ export interface EdgeView {
   rateLimited: number
   /** Sockets closed because they kept sending over their rate. */
   floodClosed: number
+  /** Connections refused (before the websocket upgrade) from an address whose sockets were recently cut off. */
+  floodRefused: number
   /** Hellos refused with ERR_ADDRESS_LIMIT (too many sockets from one address). */
   addressLimited: number
   /** Workers evicted with ERR_READY_TIMEOUT (hello but no ready in time). */

@@ -51,6 +51,10 @@ export const BAN_AFTER_QUARANTINES = 2
 export const STALL_MEMORY_MS = 10 * 60_000
 export const STALL_BACKOFF_BASE_MS = 4_000
 export const STALL_BACKOFF_MAX_MS = 5 * 60_000
+/** After its k-th flood cut-off within FLOOD_MEMORY_MS, an address's new connections are refused for base · 2^(k−1). */
+export const FLOOD_BACKOFF_BASE_MS = 2_000
+export const FLOOD_BACKOFF_MAX_MS = 5 * 60_000
+export const FLOOD_MEMORY_MS = 10 * 60_000
 /** Addresses remembered per job for bans and back-off; the oldest are forgotten past this. */
 export const MAX_ADDRESS_RECORDS = 10_000
 /**

@@ -96,6 +96,7 @@ function defences(j: JobDetail): HTMLElement {
   const edge = [
     ['ERR_RATE_LIMITED', e.rateLimited],
     ['flood closed', e.floodClosed],
+    ['flood refused', e.floodRefused],
     ['ERR_ADDRESS_LIMIT', e.addressLimited],
     ['ERR_READY_TIMEOUT', e.readyTimeouts],
     ['ERR_BANNED', e.banned],

@@ -7,7 +7,7 @@ export type EdgeCounters = EdgeView
 export type EdgeEvent = keyof EdgeCounters
 
 export function emptyCounters(): EdgeCounters {
-  return { rateLimited: 0, floodClosed: 0, addressLimited: 0, readyTimeouts: 0, banned: 0, bannedAddresses: 0, backoffs: 0, badPackets: 0, helloTimeouts: 0 }
+  return { rateLimited: 0, floodClosed: 0, floodRefused: 0, addressLimited: 0, readyTimeouts: 0, banned: 0, bannedAddresses: 0, backoffs: 0, badPackets: 0, helloTimeouts: 0 }
 }
 
 /**

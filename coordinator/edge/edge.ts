@@ -5,6 +5,7 @@ import { reject, type Rejection } from '../../protocol/errors.ts'
 import { AddressPolicy } from './address-policy.ts'
 import { AddressCounts, addressKey, clientAddress, isLoopback } from './addresses.ts'
 import { EdgeCounts, type EdgeEvent } from './counters.ts'
+import { FloodBackoff } from './flood-backoff.ts'
 import { LogThrottle } from './log-throttle.ts'
 import { edgeSettings, type EdgeOptions, type EdgeSettings } from './options.ts'
 
@@ -32,6 +33,7 @@ export class Edge {
   readonly settings: EdgeSettings
   readonly counts = new EdgeCounts()
   readonly policy: AddressPolicy
+  readonly floods: FloodBackoff
   readonly sockets = new AddressCounts()
   private readonly lines: LogThrottle
 
@@ -42,16 +44,39 @@ export class Edge {
   ) {
     this.settings = edgeSettings(opts)
     this.policy = new AddressPolicy(this.settings.policy, now)
+    this.floods = new FloodBackoff(this.settings.flood, now)
     this.lines = new LogThrottle(this.settings.rate.logEveryMs, now)
   }
 
   /** A new connection: where it comes from, counted towards its address's cap. */
   connect(handshake: { address: string; headers: IncomingHttpHeaders }): Origin {
-    const address = clientAddress(handshake, this.settings.trustProxy)
-    const key = addressKey(address)
-    const policed = !(this.settings.exemptLoopback && isLoopback(key))
+    const { address, key, policed } = this.origin(handshake)
     const counted = policed && this.sockets.tryAdd(key, this.settings.maxPerAddress)
     return { address, key, policed, counted, overLimit: policed && !counted }
+  }
+
+  /**
+   * The edge's word on a connection before its websocket upgrade (engine.io's `allowRequest`): a reason to refuse it
+   * (counted and logged) while its address is backing off after flood cut-offs, or null.
+   */
+  admitConnection(handshake: { address: string; headers: IncomingHttpHeaders }): string | null {
+    const o = this.origin(handshake)
+    if (!o.policed) return null
+    const wait = this.floods.waitMs(o.key)
+    if (wait.ms === 0) return null
+    this.record(wait.job, { ...o, counted: false, overLimit: false }, 'floodRefused', { code: 'ERR_RATE_LIMITED', waitMs: Math.ceil(wait.ms) }, 'connection refused: its address was cut off for flooding')
+    return `ERR_RATE_LIMITED: this address flooded the coordinator; connect again in ${Math.ceil(wait.ms / 1000)} s`
+  }
+
+  /** A socket was cut off for flooding: its address's next connections back off. */
+  flooded(job: string | undefined, o: Origin): void {
+    if (o.policed) this.floods.cutOff(o.key, job)
+  }
+
+  private origin(handshake: { address: string; headers: IncomingHttpHeaders }): Pick<Origin, 'address' | 'key' | 'policed'> {
+    const address = clientAddress(handshake, this.settings.trustProxy)
+    const key = addressKey(address)
+    return { address, key, policed: !(this.settings.exemptLoopback && isLoopback(key)) }
   }
 
   disconnect(o: Origin): void {
@@ -110,5 +135,6 @@ export class Edge {
   /** Periodic: forgets old stall records and the records of jobs that are gone. */
   prune(liveJobs: ReadonlySet<string>): void {
     this.policy.prune(liveJobs)
+    this.floods.prune()
   }
 }

@@ -1,5 +1,15 @@
 // The socket edge's knobs (ServerOptions takes them; the CLI sets some), with their defaults from protocol/limits.ts.
-import { HELLO_TIMEOUT_MS, MAX_SOCKETS_PER_ADDRESS, READY_TIMEOUT_LINK_FACTOR, READY_TIMEOUT_MS } from '../../protocol/limits.ts'
+import {
+  FLOOD_BACKOFF_BASE_MS,
+  FLOOD_BACKOFF_MAX_MS,
+  FLOOD_MEMORY_MS,
+  HELLO_TIMEOUT_MS,
+  MAX_ADDRESS_RECORDS,
+  MAX_SOCKETS_PER_ADDRESS,
+  READY_TIMEOUT_LINK_FACTOR,
+  READY_TIMEOUT_MS,
+} from '../../protocol/limits.ts'
+import type { FloodBackoffOptions } from './flood-backoff.ts'
 import { DEFAULT_ADDRESS_POLICY, type AddressPolicyOptions } from './address-policy.ts'
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './socket-rate.ts'
 
@@ -31,6 +41,9 @@ export interface EdgeOptions {
   stallMemoryMs?: number
   backoffBaseMs?: number
   backoffMaxMs?: number
+  /** Connections from an address refused after its sockets were cut off for flooding: base and cap (ms). */
+  floodBackoffBaseMs?: number
+  floodBackoffMaxMs?: number
 }
 
 export interface EdgeSettings {
@@ -41,6 +54,7 @@ export interface EdgeSettings {
   helloTimeoutMs: number
   readyTimeoutMs: number
   policy: AddressPolicyOptions
+  flood: FloodBackoffOptions
 }
 
 export function edgeSettings(o: EdgeOptions = {}): EdgeSettings {
@@ -64,6 +78,12 @@ export function edgeSettings(o: EdgeOptions = {}): EdgeSettings {
       stallMemoryMs: positive('stallMemoryMs', o.stallMemoryMs, DEFAULT_ADDRESS_POLICY.stallMemoryMs),
       backoffBaseMs: positive('backoffBaseMs', o.backoffBaseMs, DEFAULT_ADDRESS_POLICY.backoffBaseMs),
       backoffMaxMs: positive('backoffMaxMs', o.backoffMaxMs, DEFAULT_ADDRESS_POLICY.backoffMaxMs),
+    },
+    flood: {
+      baseMs: positive('floodBackoffBaseMs', o.floodBackoffBaseMs, FLOOD_BACKOFF_BASE_MS),
+      maxMs: positive('floodBackoffMaxMs', o.floodBackoffMaxMs, FLOOD_BACKOFF_MAX_MS),
+      memoryMs: FLOOD_MEMORY_MS,
+      maxRecords: MAX_ADDRESS_RECORDS,
     },
   }
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { AddressPolicy, DEFAULT_ADDRESS_POLICY } from '../../coordinator/edge/address-policy.ts'
 import { AddressCounts, addressKey, clientAddress, isLoopback } from '../../coordinator/edge/addresses.ts'
 import { EdgeCounts } from '../../coordinator/edge/counters.ts'
+import { FloodBackoff } from '../../coordinator/edge/flood-backoff.ts'
 import { LogThrottle } from '../../coordinator/edge/log-throttle.ts'
 import { edgeSettings, readyDeadlineMs } from '../../coordinator/edge/options.ts'
 import { boundedParser } from '../../coordinator/edge/parser.ts'
@@ -216,5 +217,34 @@ describe('the bounded socket.io decoder', () => {
     const d = new Decoder()
     for (let i = 0; i < 10; i++) d.add(`3${i}[]`)
     expect(() => d.add('311[]')).toThrow(/packets a second/)
+  })
+})
+
+describe('FloodBackoff', () => {
+  it('holds an address off for base · 2^(k−1) after its k-th cut-off, up to the cap, and forgets cut-offs past their memory', () => {
+    let t = 0
+    const b = new FloodBackoff({ baseMs: 1000, maxMs: 5000, memoryMs: 60_000, maxRecords: 2 }, () => t)
+    expect(b.waitMs('a').ms).toBe(0)
+    b.cutOff('a', 'j-1')
+    expect(b.waitMs('a')).toEqual({ ms: 1000, job: 'j-1' })
+    t = 999
+    expect(b.waitMs('a').ms).toBe(1)
+    t = 1000
+    expect(b.waitMs('a').ms).toBe(0)
+    for (const k of [2, 3, 4, 5]) {
+      b.cutOff('a')
+      expect(b.waitMs('a').ms).toBe(Math.min(5000, 1000 * 2 ** (k - 1)))
+    }
+    expect(b.waitMs('b').ms).toBe(0)
+    // past the memory, every cut-off is forgotten, and prune drops the address
+    t += 60_001
+    expect(b.waitMs('a').ms).toBe(0)
+    b.prune()
+    expect(b.size).toBe(0)
+    // at most maxRecords addresses: the oldest goes
+    for (const k of ['x', 'y', 'z']) b.cutOff(k)
+    expect(b.size).toBe(2)
+    expect(b.waitMs('x').ms).toBe(0)
+    expect(b.waitMs('z').ms).toBe(1000)
   })
 })

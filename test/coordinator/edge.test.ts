@@ -305,3 +305,35 @@ describe('lease back-off after stall evictions', () => {
     expect(srv.store.edgeCounters(job.id).backoffs).toBe(1)
   })
 })
+
+describe('flood back-off per address', () => {
+  it('refuses new connections from an address whose socket was cut off, for a time that doubles with each cut-off', { timeout: 30_000 }, async () => {
+    const { srv, lines } = await start({ trustProxy: true, rateLimit: { tokensPerSecond: 20, burst: 30, rejectionsToClose: 20 }, floodBackoffBaseMs: 1500 })
+    const job = await jobOn(srv)
+    const stats = { type: 'stats', samplesPerSecond: 1, bytes: { p2pSent: 0, p2pReceived: 0, relayReceived: 0, psReceived: 0, coordinatorSent: 0 } }
+    const floodFrom = async (address: string) => {
+      const s = await connect(srv, address)
+      expect((await hello(s, job)).ok).toBe(true)
+      const told = evicted(s)
+      // the burst (30) and the 20 refusals that close it, under the raw packet bound (2 × the burst) that would
+      // close it without a word
+      for (let i = 0; i < 55; i++) s.emit('stats', stats)
+      expect(await told).toMatchObject({ code: 'ERR_RATE_LIMITED' })
+      await closed(s)
+    }
+    await floodFrom('10.1.0.1')
+    // at once again from there: refused before the upgrade; from elsewhere: admitted
+    await expect(connect(srv, '10.1.0.1')).rejects.toThrow()
+    expect((await hello(await connect(srv, '10.1.0.2'), job)).ok).toBe(true)
+    expect(srv.store.edgeCounters(job.id)).toMatchObject({ floodClosed: 1, floodRefused: 1 })
+    expect(lines.find((l) => l.msg === 'connection refused: its address was cut off for flooding')).toMatchObject({ level: 40, job: job.id, address: '10.1.0.1', code: 'ERR_RATE_LIMITED' })
+    // after the first back-off (1.5 s) it may come back; a second cut-off holds it off twice as long
+    await sleep(1600)
+    await floodFrom('10.1.0.1')
+    const wait = srv.edge.floods.waitMs('10.1.0.1').ms
+    expect(wait).toBeGreaterThan(2000)
+    expect(wait).toBeLessThanOrEqual(3000)
+    await expect(connect(srv, '10.1.0.1')).rejects.toThrow()
+    expect(srv.store.edgeCounters(job.id)).toMatchObject({ floodClosed: 2, floodRefused: 2 })
+  })
+})

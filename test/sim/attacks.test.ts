@@ -9,9 +9,15 @@ const WORKERS = 16
 const ATTACKERS = 3
 const SEED = 1
 
-/** Every attack on the MLP (factors peer to peer and the server); the update attacks again on mlr (server only). */
+const LIVENESS: AttackName[] = ['p2p-lie', 'stall']
+
+/**
+ * Every attack on the MLP (factors peer to peer and the server), those on liveness on a 3-epoch job; the update
+ * attacks again on mlr (server only).
+ */
 const PLAN: Array<[keyof typeof SETUPS, AttackName[]]> = [
-  ['mlp', Object.keys(ATTACKS) as AttackName[]],
+  ['mlp', (Object.keys(ATTACKS) as AttackName[]).filter((a) => !LIVENESS.includes(a))],
+  ['mlp-long', LIVENESS],
   ['mlr', ['scale', 'flip', 'huge', 'alie', 'freeride']],
 ]
 

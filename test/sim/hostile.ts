@@ -518,6 +518,14 @@ export const SETUPS = {
     spec: { data: 'builtin', model: 'mlp:32', trainLimit: 2400 },
     hyper: { staleness: 0, batch: 4, shardSize: 30, epochs: 1, lr: 0.5, paths: 'sf', stallTimeoutMs: 2500, linkTimeoutMs: 2000 },
   },
+  // the same job over 6 epochs (~20 s), for the attacks on liveness: each costs the honest workers a detection delay
+  // (a stall timeout of 2.5 s at BSP, then one more per back-off; ~1.5 s of missing-update reports before a p2pTo liar
+  // is flagged), which a one-epoch job of ~4 s, far shorter than any real one, cannot amortise (×0.66–0.74 there,
+  // ×0.75–0.86 at 4 epochs)
+  'mlp-long': {
+    spec: { data: 'builtin', model: 'mlp:32', trainLimit: 2400 },
+    hyper: { staleness: 0, batch: 4, shardSize: 30, epochs: 6, lr: 0.5, paths: 'sf', stallTimeoutMs: 2500, linkTimeoutMs: 2000 },
+  },
   mlr: {
     spec: { data: 'builtin', model: 'mlr', trainLimit: 3200 },
     hyper: { staleness: 2, batch: 4, shardSize: 40, epochs: 1, lr: 1, stallTimeoutMs: 2500, linkTimeoutMs: 2000 },
