@@ -28,8 +28,14 @@ export const RATE_BURST_TOKENS = 2_000
 export const RATE_COST_JOIN = 5
 export const RATE_COST_UPDATE = 2
 export const RATE_COST_RESEND = 10
-/** Bytes of frame (received or sent back on the socket's behalf) that cost one more token. */
+/** Bytes of an update's frame that cost one more token. */
 export const RATE_BYTES_PER_TOKEN = 64 * 1024
+/**
+ * Bytes the coordinator sends back on a socket's behalf (updates it asked to be resent) that cost one token: a socket
+ * can make it send at most this × RATE_TOKENS_PER_SECOND a second (20 MB/s), and an honest catch-up of a few hundred
+ * frames fits the burst. At 64 KiB a token a resend storm held the coordinator busy for 3 s before it was limited.
+ */
+export const RATE_RESENT_BYTES_PER_TOKEN = 4 * 1024
 /** A socket refused this many messages for its rate within RATE_WINDOW_MS is closed. */
 export const RATE_REJECTIONS_TO_CLOSE = 200
 export const RATE_WINDOW_MS = 10_000

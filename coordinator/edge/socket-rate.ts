@@ -7,6 +7,7 @@ import {
   RATE_COST_RESEND,
   RATE_COST_UPDATE,
   RATE_REJECTIONS_TO_CLOSE,
+  RATE_RESENT_BYTES_PER_TOKEN,
   RATE_TOKENS_PER_SECOND,
   RATE_WINDOW_MS,
 } from '../../protocol/limits.ts'
@@ -19,8 +20,10 @@ export interface RateLimits {
   tokensPerSecond: number
   /** Most tokens saved up. */
   burst: number
-  /** Frame bytes per extra token (updates received, updates sent back for a resend or report). */
+  /** Frame bytes of an update received per extra token. */
   bytesPerToken: number
+  /** Bytes sent back on the socket's behalf (updates resent to it) per token. */
+  resentBytesPerToken: number
   /** Refusals within `windowMs` after which the socket is closed. */
   rejectionsToClose: number
   windowMs: number
@@ -32,6 +35,7 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   tokensPerSecond: RATE_TOKENS_PER_SECOND,
   burst: RATE_BURST_TOKENS,
   bytesPerToken: RATE_BYTES_PER_TOKEN,
+  resentBytesPerToken: RATE_RESENT_BYTES_PER_TOKEN,
   rejectionsToClose: RATE_REJECTIONS_TO_CLOSE,
   windowMs: RATE_WINDOW_MS,
   logEveryMs: EDGE_LOG_EVERY_MS,
@@ -94,7 +98,7 @@ export class SocketRate {
 
   /** Charges bytes the coordinator sent on this socket's behalf (updates resent to it). */
   chargeBytes(bytes: number): void {
-    if (bytes > 0) this.bucket.charge(bytes / this.limits.bytesPerToken)
+    if (bytes > 0) this.bucket.charge(bytes / this.limits.resentBytesPerToken)
   }
 
   /** Whether to log this refusal: null to stay quiet, else how many refusals the line stands for. */

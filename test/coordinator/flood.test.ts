@@ -30,7 +30,9 @@ const see = (code) => { report.codes[code] = (report.codes[code] || 0) + 1 }
 const quiet = () => { clearInterval(timer); timer = null }
 function open() {
   report.sockets++
-  const sock = (s = io(w.url, { transports: ['websocket'], forceNew: true, reconnection: false, extraHeaders: { 'x-forwarded-for': w.address } }))
+  // each socket from its own address: the per-address flood back-off would refuse a second one from the same (tested
+  // in edge.test.ts); this measures what one socket can do
+  const sock = (s = io(w.url, { transports: ['websocket'], forceNew: true, reconnection: false, extraHeaders: { 'x-forwarded-for': w.address + report.sockets } }))
   sock.on('rejected', (r) => { see(r.code); if (w.calmMs && Date.now() > calmUntil) (pausedUntil = Date.now() + 200), (calmUntil = pausedUntil + w.calmMs) })
   sock.on('evicted', (r) => see('evicted ' + r.code))
   sock.on('disconnect', () => { see('disconnected'); if (s === sock) quiet() })
@@ -80,7 +82,7 @@ class Flooder {
   constructor(url: string, jobId: string, attack: Attack) {
     const msg = { type: 'stats', samplesPerSecond: 1, bytes: { p2pSent: 0, p2pReceived: 0, relayReceived: 0, psReceived: 0, coordinatorSent: 0 } }
     const client = createRequire(import.meta.url).resolve('socket.io-client')
-    this.thread = new Worker(FLOOD_THREAD, { eval: true, workerData: { url, jobId, address: '10.66.0.1', msg, client, ...attack } })
+    this.thread = new Worker(FLOOD_THREAD, { eval: true, workerData: { url, jobId, address: '10.66.0.', msg, client, ...attack } })
     this.thread.on('message', (m) => this.waiting.shift()?.resolve(m))
     this.thread.on('error', (e) => {
       this.failure = e
