@@ -1,7 +1,5 @@
 // Issue 6's "Done when" on the simulated grid: 16 workers, 3 attackers, the same seed with and without them, per attack.
-// Opt-in (TABGRID_ATTACKS=1, about 2 minutes) until it passes reliably on a loaded 2-core machine: in CI, "a little is
-// enough" once cost 11 points (an attacker caught only after 4.5 s) and throughput ratios fell to 0.6 under load.
-// `npx tsx bench/attacks.ts` prints the same figures.
+// About 2 minutes; TABGRID_ATTACKS=0 skips it. `npx tsx bench/attacks.ts` prints the same figures.
 import { beforeAll, describe, expect, it } from 'vitest'
 import { ATTACKS, CAUGHT, SETUPS, baselineOf, judge, runScenario, type AttackName, type Figures } from './hostile.ts'
 
@@ -27,7 +25,7 @@ function report(f: Figures, base: Figures): string {
   return `${f.model} ${f.attack}: accuracy ${(100 * f.accuracy).toFixed(1)} % (clean ${(100 * base.accuracy).toFixed(1)}), honest throughput ×${j.throughput.toFixed(2)}, p99 ${f.apiP99Ms.toFixed(0)} ms, ${f.finished ? 'done' : 'NOT done'}; attackers: ${who.join(' | ')}; honest errors: ${f.honestErrors.join(', ') || 'none'}`
 }
 
-describe.skipIf(!process.env.TABGRID_ATTACKS || process.env.TABGRID_ATTACKS === '0')('untrusted volunteers: every attack on the simulated grid (issue 6)', () => {
+describe.skipIf(process.env.TABGRID_ATTACKS === '0')('untrusted volunteers: every attack on the simulated grid (issue 6)', () => {
   for (const [setup, names] of PLAN) {
     describe(setup, () => {
       const clean: Partial<Record<'clean' | 'honest-only', Figures>> = {}
