@@ -115,6 +115,8 @@ export interface TensorBytesView {
   path: Path
   sent: number
   received: number
+  /** Of `received`, what came through the coordinator's relay (no direct link) or as resends of missing frames. */
+  relayed: number
 }
 
 export interface WorkerView {

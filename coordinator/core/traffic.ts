@@ -14,6 +14,8 @@ export interface TensorBytes {
   path: Path
   sent: number
   received: number
+  /** Of `received`, the sf bytes the coordinator relayed or resent. */
+  relayed: number
 }
 
 export interface ByteTotals {
@@ -31,10 +33,12 @@ export class Traffic implements ByteTotals {
   coordinator = 0
   private readonly sent: Float64Array
   private readonly received: Float64Array
+  private readonly relayedBytes: Float64Array
 
   constructor(private readonly plan: ModelPlan) {
     this.sent = new Float64Array(plan.tensors.length)
     this.received = new Float64Array(plan.tensors.length)
+    this.relayedBytes = new Float64Array(plan.tensors.length)
   }
 
   /** A worker uploaded a whole frame to the coordinator. */
@@ -55,7 +59,10 @@ export class Traffic implements ByteTotals {
   /** The coordinator forwarded an sf frame to `to` workers (relay or resend); `sizes` are its payload bytes per tensor. */
   relayed(frameBytes: number, sizes: ReadonlyArray<{ tensor: number; bytes: number }>, to = 1): void {
     this.relay += frameBytes * to
-    for (const s of sizes) this.received[s.tensor] += s.bytes * to
+    for (const s of sizes) {
+      this.received[s.tensor] += s.bytes * to
+      this.relayedBytes[s.tensor] += s.bytes * to
+    }
   }
 
   /** A server aggregate went to `to` workers. */
@@ -74,6 +81,6 @@ export class Traffic implements ByteTotals {
   }
 
   tensors(paths: readonly Path[]): TensorBytes[] {
-    return this.plan.tensors.map((t) => ({ name: t.name, shape: t.shape, path: paths[t.index], sent: this.sent[t.index], received: this.received[t.index] }))
+    return this.plan.tensors.map((t) => ({ name: t.name, shape: t.shape, path: paths[t.index], sent: this.sent[t.index], received: this.received[t.index], relayed: this.relayedBytes[t.index] }))
   }
 }
