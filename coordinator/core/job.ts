@@ -9,7 +9,7 @@ import type { JobInfo, JobState, JobSummary } from '../../protocol/job.ts'
 import { MAX_DEPARTED, MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
 import type { LeaseGrant, Msg, Replies, ServerEvents, WorkerBytes } from '../../protocol/messages.ts'
 import { encodeShard } from '../../protocol/shard.ts'
-import { packBinaries } from '../../protocol/bytes.ts'
+import { asBytes, packBinaries } from '../../protocol/bytes.ts'
 import type { Dataset } from '../data/index.ts'
 import { ClaimBook } from './claims.ts'
 import { Defence, type DefenceEvent, type Undone } from './defence.ts'
@@ -63,6 +63,18 @@ export interface JobOptions {
   onError?: (e: Error) => void
   /** Every rejection, report, flag and quarantine, for the log. */
   onEvent?: (e: DefenceEvent) => void
+  /** Where accepted updates, undos and the advancing model go to be kept (durable/journal.ts); none: memory only. */
+  journal?: JobJournal
+}
+
+/** What a job tells its durable store. Called on the socket path: implementations buffer and write in batches. */
+export interface JobJournal {
+  /** An update was accepted (the whole frame the worker sent). */
+  accepted(worker: string, clock: number, frame: Uint8Array): void
+  /** A quarantine took back `worker`'s updates after clock `after`. */
+  undone(worker: string, after: number): void
+  /** The replica's frontier moved: every accepted update with clock ≤ frontier is in `params`. */
+  advanced(frontier: number, params: Float32Array): void
 }
 
 export type Reply<T extends keyof Replies> = Replies[T] | Rejection
@@ -101,6 +113,7 @@ export class JobCore {
   /** The job's scheduled learning rate at the newest lease (each worker's update carries lr / workers of it). */
   lr: number
   private readonly now: () => number
+  private readonly journal: JobJournal | undefined
 
   constructor(
     readonly info: Omit<JobInfo, 'state' | 'bounds'>,
@@ -110,6 +123,7 @@ export class JobCore {
     opts: JobOptions = {},
   ) {
     this.now = opts.now ?? Date.now
+    this.journal = opts.journal
     this.defence = new Defence(this.now, opts.onEvent)
     const { hyper } = info
     this.ssp = new SspTable(hyper.staleness)
@@ -272,6 +286,7 @@ export class JobCore {
     const digest = createHash('sha256').update(frame).digest('hex')
     this.log.add({ from: worker, clock: f.clock, prev: f.prev, frame, sizes, digest, direct })
     this.traffic.upload(m.frame.byteLength, f.parts)
+    this.journal?.accepted(worker, f.clock, asBytes(m.frame))
     this.traffic.direct(frame.byteLength, sf, direct.size)
     for (const [id, peer] of this.members) {
       if (id === worker || !peer.ready) continue
@@ -400,6 +415,7 @@ export class JobCore {
    */
   private takeBack(worker: string): Undone {
     const c = this.unverified.take(worker)
+    this.journal?.undone(worker, c.after)
     const { updates } = this.log.since(worker, c.after)
     const frames = updates.map((u) => ({ ...readFrame(u.frame, this.plan.tensors, { expect: 'sf', maxRows: Number.MAX_SAFE_INTEGER }), frame: u.frame }))
     let shards = 0
@@ -540,6 +556,7 @@ export class JobCore {
   /** Applies the updates below `to` to the replica and sends the server's aggregate of those clocks to every worker. */
   private release(agg: ReturnType<ParamServer['take']>, to: number): void {
     this.replica.advance(to, agg.parts)
+    this.journal?.advanced(this.replica.frontier, this.replica.params)
     this.verifier.release(agg.from, agg.to, agg.parts)
     if (!agg.parts.length) return
     const parts = encodeParts(agg.parts)

@@ -1,0 +1,43 @@
+// A job's model at any clock since its oldest kept snapshot: that snapshot plus the logged updates after it.
+import { arenaFromBytes } from '../../model/params.ts'
+import type { ModelPlan } from '../../model/plan.ts'
+import { applyParts, negateParts } from '../../model/update.ts'
+import { readFrame } from '../../protocol/frames.ts'
+import type { DurableStore, LoggedUpdate } from './types.ts'
+
+export interface Rebuilt {
+  params: Float32Array
+  /** The frontier of the snapshot it started from (−1: the initial model). */
+  from: number
+  /** Updates added, and those taken out again (undone by a quarantine after the snapshot). */
+  added: number
+  removed: number
+}
+
+/**
+ * The model with every accepted update of clock ≤ `clock` that no quarantine took back: the newest snapshot at or below
+ * `clock` (or `initial`), plus the logged updates after its frontier, minus those it holds that a quarantine undid
+ * after it was taken. Updates are linear, so this is the replica's model at that clock up to float order.
+ *
+ * @example
+ * const m = modelAt(plan, initialParams, store, 'j-1', 120).params
+ */
+export function modelAt(plan: ModelPlan, initial: Float32Array, store: DurableStore, job: string, clock: number): Rebuilt {
+  const snap = store.latestSnapshot(job, clock)
+  const params = snap ? arenaFromBytes(plan, snap.params) : initial.slice()
+  const from = snap?.frontier ?? -1
+  let added = 0
+  for (const u of store.updates(job, from, clock)) {
+    if (u.undoneAt !== null) continue
+    apply(plan, params, u, 1)
+    added++
+  }
+  const out = snap ? store.undoneSince(job, from, snap.seq) : []
+  for (const u of out) apply(plan, params, u, -1)
+  return { params, from, added, removed: out.length }
+}
+
+function apply(plan: ModelPlan, params: Float32Array, u: LoggedUpdate, sign: 1 | -1): void {
+  const f = readFrame(u.frame, plan.tensors, { expect: 'all', maxRows: Number.MAX_SAFE_INTEGER })
+  applyParts(params, plan.tensors, sign === 1 ? f.parts : negateParts(plan.tensors, f.parts, f.rows), f.rows)
+}
