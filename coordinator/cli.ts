@@ -1,6 +1,8 @@
 // The `tabgrid` command: serve, run, job create, jobs.
-import { Command, InvalidArgumentError, Option } from 'commander'
 import { existsSync, readFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { PRESETS } from '../model/spec.ts'
 import { HyperSchema, type CreateJob } from '../protocol/job.ts'
 import { BAN_AFTER_QUARANTINES, MAX_MODEL_JSON, MAX_SOCKETS_PER_ADDRESS, READY_TIMEOUT_MS } from '../protocol/limits.ts'
@@ -56,6 +58,13 @@ interface ServeFlags {
   trustProxy?: boolean
   banAfter?: number
   readyTimeout?: number
+  dataDir: string
+  inMemory?: boolean
+}
+
+/** Where `serve` keeps jobs unless told: $TABGRID_DATA, else the user's data directory. */
+function defaultDataDir(): string {
+  return process.env.TABGRID_DATA || join(process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'tabgrid')
 }
 
 /** Adds the flags that describe a job; defaults come from the job schema. */
@@ -144,6 +153,8 @@ jobOptions(
     .option('--max-per-address <n>', `most concurrent connections from one client address (default ${MAX_SOCKETS_PER_ADDRESS})`, int('max-per-address'))
     .option('--trust-proxy', 'take client addresses from X-Forwarded-For (only behind a reverse proxy that sets it)')
     .option('--ban-after <n>', `ban an address from a job after this many of its workers were quarantined (default ${BAN_AFTER_QUARANTINES})`, int('ban-after'))
+    .option('--data-dir <dir>', 'where jobs, their logs of updates and model snapshots are kept; jobs that had not ended resume from it after a restart', defaultDataDir())
+    .option('--in-memory', 'keep jobs in memory only (lost when the coordinator stops)')
     .option('--ready-timeout <sec>', `evict a worker not ready this long after hello (default ${READY_TIMEOUT_MS / 1000}; at least 3 × the job's link timeout)`, num('ready-timeout')),
 )
   .option('--min-workers <n>', 'workers to wait for before the first clock', int('min-workers'))
@@ -161,8 +172,12 @@ jobOptions(
       ...(f.trustProxy ? { trustProxy: true } : {}),
       ...(f.banAfter !== undefined ? { banAfter: f.banAfter } : {}),
       ...(f.readyTimeout !== undefined ? { readyTimeoutMs: f.readyTimeout * 1000 } : {}),
+      ...(f.inMemory ? {} : { dataDir: f.dataDir }),
+    }).catch((e: Error & { code?: string }) => {
+      throw e.code === 'ERR_STORE_LOCKED' ? new RunError(e.message, 2) : e
     })
-    if (f.defaultJob) {
+    // a coordinator that resumed jobs from its data directory goes on with them rather than starting another
+    if (f.defaultJob && srv.store.jobs.size === 0) {
       const job = await srv.store.create(spec).catch(async (e: Error & { code?: string }) => {
         await srv.close()
         throw e.code === 'ERR_BAD_MODEL' || e.code === 'ERR_DATASET' ? new RunError(e.message, 2) : e
@@ -175,6 +190,7 @@ jobOptions(
         `  tabgrid coordinator on ${srv.url}`,
         `  volunteers: open ${srv.url}/ in a browser with WebGPU (each tab is one worker)`,
         `  operators:  ${srv.url}/console · API ${srv.url}/api/jobs · token ${srv.operatorToken}`,
+        `  jobs kept:  ${f.inMemory ? 'in memory only (--in-memory)' : `${f.dataDir} (--data-dir, $TABGRID_DATA)`}`,
         '',
       ].join('\n'),
     )

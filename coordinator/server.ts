@@ -1,4 +1,5 @@
 // Starts a coordinator: HTTP app + socket.io on one port, the job store, the periodic duties.
+import { SqliteStore } from './durable/sqlite-store.ts'
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -39,6 +40,11 @@ export interface ServerOptions extends EdgeOptions {
    * (so no buffer one connection makes the coordinator hold) may be larger than this plus 64 KiB. Default 32 MiB.
    */
   maxUpdateBytes?: number
+  /**
+   * Where jobs, their accepted updates and model snapshots are kept (CLI --data-dir, env TABGRID_DATA): the jobs that
+   * had not ended go on after a restart. Without it, jobs live in memory only (tests, `tabgrid run`).
+   */
+  dataDir?: string
 }
 
 export interface RunningServer {
@@ -69,7 +75,15 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const evals = new EvalPool()
   const maxUpdateBytes = Math.min(opts.maxUpdateBytes ?? MAX_UPDATE_BYTES, MAX_UPDATE_BYTES)
   const hooks = { onError: (e: Error) => log.error({ err: e }, 'evaluation failed'), onEvent: defenceLogger(log) }
-  const store = new JobStore(out, (plan, test) => evals.evaluator(plan, test), hooks, edge.counts, maxUpdateBytes)
+  const durable = opts.dataDir ? SqliteStore.open(opts.dataDir, log) : undefined
+  const store = new JobStore(out, (plan, test) => evals.evaluator(plan, test), hooks, edge.counts, maxUpdateBytes, durable)
+  if (durable) {
+    log.info({ file: durable.file }, 'jobs are kept in the data directory')
+    for (const r of await store.resume()) {
+      if (r.ok) log.info({ job: r.id, clock: r.clock }, 'job resumed from the data directory')
+      else log.error({ job: r.id, err: r.error }, 'a kept job could not be resumed: marked failed')
+    }
+  }
   const dataRoots = new DataRoots(opts.dataRoots?.length ? opts.dataRoots : defaultDataRoots())
   const app = createApp({ store, clientDir: opts.clientDir ?? CLIENT_DIR, operatorToken, log, dataRoots })
   const http = createServer(app)
@@ -122,6 +136,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       clearInterval(timer)
       await io.close()
       await evals.close()
+      durable?.close()
       http.closeAllConnections()
       await new Promise<void>((r) => http.close(() => r()))
     },

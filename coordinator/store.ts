@@ -4,7 +4,11 @@ import { planModel, type ModelPlan } from '../model/plan.ts'
 import { ModelSpecError, parseModelSpec, presetSpec, type ModelSpec } from '../model/spec.ts'
 import { CreateJobSchema, type CreateJob } from '../protocol/job.ts'
 import { MAX_UPDATE_BYTES } from '../protocol/limits.ts'
-import { JobCore, type JobOptions, type Outbox } from './core/job.ts'
+import { JobCore, type JobOptions, type Outbox, type ResumeState } from './core/job.ts'
+import { StoreJournal } from './durable/journal.ts'
+import { resumeState } from './durable/replay.ts'
+import type { DurableStore } from './durable/types.ts'
+import { initParams } from '../model/params.ts'
 import type { Evaluator } from './core/evaluator.ts'
 import { confineSpec, loadDataset, type DataRoots, type Dataset } from './data/index.ts'
 import type { Split } from './data/types.ts'
@@ -16,6 +20,8 @@ export type EvaluatorFactory = (plan: ModelPlan, test: Split) => Evaluator
 export interface CreateOptions {
   /** Data paths must lead inside these (jobs created through the API); without them the path is read as given. */
   roots?: DataRoots
+  /** A job kept in the durable store: made again under its id, from where it stopped. */
+  resume?: { id: string }
 }
 
 /** Most floats a batch's activations may take on a worker (every layer's output, kept for backward). */
@@ -34,7 +40,28 @@ export class JobStore {
     private readonly edgeCounts: EdgeCounts = new EdgeCounts(),
     /** Largest update (bytes) a job's model may produce at its batch size; the socket's packet bound follows it. */
     private readonly maxUpdateBytes: number = MAX_UPDATE_BYTES,
+    /** Where jobs, their accepted updates and snapshots are kept (durable/); none: jobs live in memory only. */
+    readonly durable?: DurableStore,
   ) {}
+
+  /**
+   * Makes every job the durable store holds that had not ended again, from its last snapshot and log; a job that
+   * cannot be made (its data gone, say) is marked failed. Returns what happened to each, for the log.
+   */
+  async resume(): Promise<Array<{ id: string; ok: boolean; clock?: number; error?: string }>> {
+    const out: Array<{ id: string; ok: boolean; clock?: number; error?: string }> = []
+    for (const j of this.durable?.jobs() ?? []) {
+      if (j.state === 'done' || j.state === 'failed' || this.jobs.has(j.id)) continue
+      try {
+        const job = await this.create(j.spec as Partial<CreateJob>, { resume: { id: j.id } })
+        out.push({ id: j.id, ok: true, clock: job.ssp.min })
+      } catch (e) {
+        this.durable!.setState(j.id, 'failed')
+        out.push({ id: j.id, ok: false, error: (e as Error).message })
+      }
+    }
+    return out
+  }
 
   /**
    * Creates a job from an (already validated or partial) spec; the dataset is loaded once per spec. Throws a
@@ -57,7 +84,14 @@ export class JobStore {
     const model = resolveModel(spec.model, data.classes)
     const plan = planModel(model, data)
     checkFits(plan, spec.hyper.batch, this.maxUpdateBytes)
-    const id = `j-${randomBytes(4).toString('hex')}`
+    const id = opts.resume?.id ?? `j-${randomBytes(4).toString('hex')}`
+    let journal: StoreJournal | undefined
+    let resume: ResumeState | undefined
+    if (this.durable) {
+      journal = new StoreJournal(this.durable, id, { snapshotEvery: spec.hyper.snapshotEvery })
+      if (opts.resume) resume = resumeState(plan, initParams(plan), this.durable, id)
+      else this.durable.saveJob({ id, spec: { ...spec, data: dataSpec }, state: 'pending', createdAt: Date.now() })
+    }
     const size = Math.min(spec.hyper.shardSize, data.train.n)
     const job = new JobCore(
       {
@@ -78,8 +112,12 @@ export class JobStore {
       plan,
       data,
       this.out,
-      { ...(this.evaluators ? { evaluator: this.evaluators(plan, data.test) } : {}), ...this.hooks },
+      { ...(this.evaluators ? { evaluator: this.evaluators(plan, data.test) } : {}), ...this.hooks, ...(journal ? { journal } : {}), ...(resume ? { resume } : {}) },
     )
+    if (journal) {
+      journal.meta = () => ({ samples: job.samples })
+      if (resume) journal.lastSnapshot = resume.clock - 1
+    }
     this.jobs.set(id, job)
     return job
   }

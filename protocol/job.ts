@@ -35,6 +35,8 @@ export const HyperSchema = z.object({
    * reference steps on the initial model; workers clip, the coordinator refuses anything over it.
    */
   clip: z.number().finite().min(2).max(1e6).default(20),
+  /** With a data directory, the model is snapshotted every this many clocks (the updates between are logged too). */
+  snapshotEvery: z.number().int().min(1).max(1_000_000).default(100),
 })
 export type Hyper = z.infer<typeof HyperSchema>
 

@@ -17,7 +17,7 @@ import { normBounds, UpdateGuard } from './guard.ts'
 import { Verifier } from './recompute.ts'
 import { CommState } from './comm.ts'
 import { inlineEvaluator, TestCurve, type Evaluator } from './evaluator.ts'
-import { ShardLedger, type Lease } from './ledger.ts'
+import { ShardLedger, type Completion, type Lease } from './ledger.ts'
 import { ParamServer } from './param-server.ts'
 import { Replica } from './replica.ts'
 import { SspTable } from './ssp.ts'
@@ -65,6 +65,17 @@ export interface JobOptions {
   onEvent?: (e: DefenceEvent) => void
   /** Where accepted updates, undos and the advancing model go to be kept (durable/journal.ts); none: memory only. */
   journal?: JobJournal
+  /** Where a job that ran before a restart goes on from (durable/resume.ts). */
+  resume?: ResumeState
+}
+
+/** A job's state from a durable store: its model with every kept update, the clock to go on at, the ledger. */
+export interface ResumeState {
+  params: Float32Array
+  /** The min clock the job goes on at: one past the last clock of any kept update. */
+  clock: number
+  completions: Completion[]
+  samples: number
 }
 
 /** What a job tells its durable store. Called on the socket path: implementations buffer and write in batches. */
@@ -75,6 +86,11 @@ export interface JobJournal {
   undone(worker: string, after: number): void
   /** The replica's frontier moved: every accepted update with clock ≤ frontier is in `params`. */
   advanced(frontier: number, params: Float32Array): void
+  /** A shard was processed in an epoch (and, `reopened`, is to be processed again: a quarantine took it back). */
+  completed(c: Completion): void
+  reopened(epoch: number, shard: number): void
+  /** The job's state changed. */
+  state(s: JobState): void
 }
 
 export type Reply<T extends keyof Replies> = Replies[T] | Rejection
@@ -126,13 +142,21 @@ export class JobCore {
     this.journal = opts.journal
     this.defence = new Defence(this.now, opts.onEvent)
     const { hyper } = info
-    this.ssp = new SspTable(hyper.staleness)
+    const initial = opts.initial ?? initParams(plan)
+    const resume = opts.resume
+    this.ssp = new SspTable(hyper.staleness, resume?.clock ?? 0)
     this.ledger = new ShardLedger(info.shards.count, hyper.epochs)
-    this.replica = new Replica(plan, opts.initial ?? initParams(plan))
+    this.replica = new Replica(plan, resume ? resume.params.slice() : initial)
+    if (resume) {
+      this.ledger.restore(resume.completions)
+      this.replica.frontier = resume.clock - 1
+      this.samples = resume.samples
+    }
     const first = Math.min(info.shards.size, data.train.n)
-    this.guard = new UpdateGuard(plan, normBounds(plan, this.replica.params, data.train.x, data.train.y, first, Math.min(hyper.batch, first), hyper.clip))
+    // the bounds come from the initial model, so a resumed job keeps the ones it was made with
+    this.guard = new UpdateGuard(plan, normBounds(plan, initial, data.train.x, data.train.y, first, Math.min(hyper.batch, first), hyper.clip))
     this.verifier = new Verifier(plan, hyper.verifyRate, this.guard.bounds)
-    this.ps = new ParamServer(plan.tensors)
+    this.ps = new ParamServer(plan.tensors, resume?.clock ?? 0)
     this.comm = new CommState(plan, hyper.batch, hyper.fanout, hyper.paths)
     this.comm.decide(hyper.minWorkers, this.now(), 0)
     this.traffic = new Traffic(plan)
@@ -307,6 +331,7 @@ export class JobCore {
     const n = this.shardRows(l.shard)
     if (l.rows !== n) return reject('ERR_LEASE', `shard ${l.shard} has ${n} rows, updates covered ${l.rows}`)
     this.ledger.complete(m.lease, worker)
+    this.journal?.completed({ epoch: l.epoch, shard: l.shard, worker })
     this.unverified.shardDone(worker, l.epoch, l.shard, (this.clocksByWorker.get(worker) ?? 0) - 1)
     if (this.ledger.done) this.finish()
     return { ok: true }
@@ -421,6 +446,7 @@ export class JobCore {
     let shards = 0
     for (const s of c.shards) {
       if (!this.ledger.reopen(s.epoch, s.shard, worker)) continue
+      this.journal?.reopened(s.epoch, s.shard)
       this.noteReturned({ worker, shard: s.shard, epoch: s.epoch })
       shards++
     }
@@ -567,6 +593,7 @@ export class JobCore {
 
   private setState(s: JobState): void {
     this.state = s
+    this.journal?.state(s)
     if (s === 'running' && this.startedAt === null) this.startedAt = this.now()
     for (const id of this.members.keys()) this.out.send(id, 'job', { state: s })
   }

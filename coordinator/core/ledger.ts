@@ -13,6 +13,13 @@ export interface Lease {
   lr: number
 }
 
+/** A shard processed in an epoch, and the worker that did it. */
+export interface Completion {
+  epoch: number
+  shard: number
+  worker: string
+}
+
 export interface EpochReport {
   epoch: number
   processed: number
@@ -120,6 +127,23 @@ export class ShardLedger {
     this.doneCount--
     this.toPool(epoch, shard)
     return true
+  }
+
+  /** Every (epoch, shard) processed, and by whom: what a durable store keeps to resume the ledger. */
+  completions(): Completion[] {
+    return this.completed.flatMap((m, epoch) => [...m].map(([shard, worker]) => ({ epoch, shard, worker })))
+  }
+
+  /** Marks shards processed before a restart (they leave the pool); entries outside the job are ignored. */
+  restore(done: readonly Completion[]): void {
+    for (const c of done) {
+      const m = this.completed[c.epoch]
+      if (!m || c.shard < 0 || c.shard >= this.shards || m.has(c.shard)) continue
+      m.set(c.shard, c.worker)
+      this.doneCount++
+      const i = this.pool.findIndex(([e, s]) => e === c.epoch && s === c.shard)
+      if (i >= 0) this.pool.splice(i, 1)
+    }
   }
 
   /** Per epoch: how many shards were processed, and which are missing; the proof behind "every shard once". */

@@ -23,7 +23,13 @@ export class ParamServer {
   /** The first clock not yet handed out. */
   private next = 0
 
-  constructor(private readonly tensors: readonly TensorSpec[]) {}
+  constructor(
+    private readonly tensors: readonly TensorSpec[],
+    /** The first clock to aggregate (a resumed job's clocks below it are in its model already). */
+    start = 0,
+  ) {
+    this.next = start
+  }
 
   get from(): number {
     return this.next

@@ -27,7 +27,13 @@ export class SspTable {
   /** Largest (update clock − min clock) seen when an update arrived; never exceeds s. */
   maxObservedStaleness = 0
 
-  constructor(readonly staleness: number) {}
+  constructor(
+    readonly staleness: number,
+    /** The min clock to start from (a job resumed after a restart goes on after its last clock). */
+    start = 0,
+  ) {
+    this.minClock = start
+  }
 
   get min(): number {
     return this.minClock

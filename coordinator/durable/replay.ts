@@ -3,6 +3,7 @@ import { arenaFromBytes } from '../../model/params.ts'
 import type { ModelPlan } from '../../model/plan.ts'
 import { applyParts, negateParts } from '../../model/update.ts'
 import { readFrame } from '../../protocol/frames.ts'
+import type { ResumeState } from '../core/job.ts'
 import type { DurableStore, LoggedUpdate } from './types.ts'
 
 export interface Rebuilt {
@@ -12,6 +13,8 @@ export interface Rebuilt {
   /** Updates added, and those taken out again (undone by a quarantine after the snapshot). */
   added: number
   removed: number
+  /** Rows of the updates added, less those of the updates taken out. */
+  rows: number
 }
 
 /**
@@ -27,17 +30,32 @@ export function modelAt(plan: ModelPlan, initial: Float32Array, store: DurableSt
   const params = snap ? arenaFromBytes(plan, snap.params) : initial.slice()
   const from = snap?.frontier ?? -1
   let added = 0
+  let rows = 0
   for (const u of store.updates(job, from, clock)) {
     if (u.undoneAt !== null) continue
-    apply(plan, params, u, 1)
+    rows += apply(plan, params, u, 1)
     added++
   }
   const out = snap ? store.undoneSince(job, from, snap.seq) : []
-  for (const u of out) apply(plan, params, u, -1)
-  return { params, from, added, removed: out.length }
+  for (const u of out) rows -= apply(plan, params, u, -1)
+  return { params, from, added, removed: out.length, rows }
 }
 
-function apply(plan: ModelPlan, params: Float32Array, u: LoggedUpdate, sign: 1 | -1): void {
+/** Adds (or takes out) one logged update; returns its rows. */
+function apply(plan: ModelPlan, params: Float32Array, u: LoggedUpdate, sign: 1 | -1): number {
   const f = readFrame(u.frame, plan.tensors, { expect: 'all', maxRows: Number.MAX_SAFE_INTEGER })
   applyParts(params, plan.tensors, sign === 1 ? f.parts : negateParts(plan.tensors, f.parts, f.rows), f.rows)
+  return f.rows
+}
+
+/**
+ * Where a job goes on after a restart: its model with every kept update (up to the highest clock logged), the clock
+ * after that, the shards it completed, and the samples it trained on.
+ */
+export function resumeState(plan: ModelPlan, initial: Float32Array, store: DurableStore, job: string): ResumeState {
+  const top = store.topClock(job)
+  const r = modelAt(plan, initial, store, job, top)
+  const snap = store.latestSnapshot(job, top)
+  const before = (snap?.meta as { samples?: number } | undefined)?.samples ?? 0
+  return { params: r.params, clock: top + 1, completions: store.completions(job), samples: before + r.rows }
 }

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import Database from 'better-sqlite3'
+import type { Completion } from '../core/ledger.ts'
 import type { DiskUse, DurableStore, LoggedUpdate, SnapshotRecord, StoredJob, UpdateRecord } from './types.ts'
 
 /** Buffered writes go out at most this long after they were made (a crash loses at most this much). */
@@ -32,6 +33,8 @@ CREATE TABLE IF NOT EXISTS snapshots (
   job TEXT NOT NULL, seq INTEGER NOT NULL, frontier INTEGER NOT NULL, params BLOB NOT NULL, meta TEXT NOT NULL,
   crc INTEGER NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (job, seq));
 CREATE TABLE IF NOT EXISTS seqs (job TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS completions (
+  job TEXT NOT NULL, epoch INTEGER NOT NULL, shard INTEGER NOT NULL, worker TEXT NOT NULL, PRIMARY KEY (job, epoch, shard)) WITHOUT ROWID;
 `
 
 type Row = { job: string; seq: number; worker: string; clock: number; frame: Buffer; crc: number; undone_at: number | null }
@@ -87,6 +90,30 @@ export class SqliteStore implements DurableStore {
     this.flush()
     const rows = this.db.prepare('SELECT id, spec, state, created FROM jobs ORDER BY created').all() as Array<{ id: string; spec: string; state: string; created: number }>
     return rows.map((r) => ({ id: r.id, spec: JSON.parse(r.spec) as unknown, state: r.state as StoredJob['state'], createdAt: r.created }))
+  }
+
+  setState(job: string, state: StoredJob['state']): void {
+    this.write(() => this.db.prepare('UPDATE jobs SET state = ? WHERE id = ?').run(state, job))
+  }
+
+  complete(job: string, c: Completion): void {
+    this.write(() => this.db.prepare('INSERT OR REPLACE INTO completions (job, epoch, shard, worker) VALUES (?, ?, ?, ?)').run(job, c.epoch, c.shard, c.worker))
+  }
+
+  reopen(job: string, epoch: number, shard: number): void {
+    this.write(() => this.db.prepare('DELETE FROM completions WHERE job = ? AND epoch = ? AND shard = ?').run(job, epoch, shard))
+  }
+
+  completions(job: string): Completion[] {
+    this.flush()
+    return this.db.prepare('SELECT epoch, shard, worker FROM completions WHERE job = ? ORDER BY epoch, shard').all(job) as Completion[]
+  }
+
+  topClock(job: string): number {
+    this.flush()
+    const u = this.db.prepare('SELECT MAX(clock) AS c FROM updates WHERE job = ? AND undone_at IS NULL').get(job) as { c: number | null }
+    const s = this.db.prepare('SELECT MAX(frontier) AS c FROM snapshots WHERE job = ?').get(job) as { c: number | null }
+    return Math.max(u.c ?? -1, s.c ?? -1)
   }
 
   append(job: string, u: UpdateRecord): number {

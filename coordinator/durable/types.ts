@@ -1,5 +1,6 @@
 // What a coordinator keeps on disk, behind one interface: jobs, the log of accepted updates, and model snapshots.
 import type { JobState } from '../../protocol/job.ts'
+import type { Completion } from '../core/ledger.ts'
 
 /** A job as it was created (the validated spec and what it resolved to) and the state it is in. */
 export interface StoredJob {
@@ -50,6 +51,13 @@ export interface DiskUse {
 export interface DurableStore {
   saveJob(job: StoredJob): void
   jobs(): StoredJob[]
+  setState(job: string, state: JobState): void
+  /** A shard processed in an epoch (kept for the ledger), or taken back (`reopen`). */
+  complete(job: string, c: Completion): void
+  reopen(job: string, epoch: number, shard: number): void
+  completions(job: string): Completion[]
+  /** The highest clock of a kept update that no quarantine took back (−1: none). */
+  topClock(job: string): number
   /** Appends an accepted update; returns its log position. */
   append(job: string, u: UpdateRecord): number
   /** Marks `worker`'s updates after clock `after` as taken back by a quarantine (at a new log position). */

@@ -44,6 +44,11 @@ export async function startNodeGrid(
 ): Promise<NodeGrid> {
   const srv = await startServer({ ...opts.server, port: 0, log: pino({ level: 'silent' }) })
   const job = await srv.store.create({ data: 'builtin', ...spec, hyper: { minWorkers: n, ...hyper } as Hyper })
+  return gridOn(srv, job, n, net, backend, opts)
+}
+
+/** `n` Node workers on a job of a running coordinator (one resumed from its data directory, say). */
+export function gridOn(srv: RunningServer, job: JobCore, n: number, net: Partial<NetOptions> = {}, backend: BackendFor = cpu, opts: GridOptions = {}): NodeGrid {
   const fake = new FakeNet({ seed: 1, latencyMs: [0, 5], ...net })
   const grid: NodeGrid = {
     srv,
