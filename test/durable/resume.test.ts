@@ -35,7 +35,7 @@ describe('resume after a restart', () => {
     const want = job.replica.params.slice()
     for (const from of job.replica.queuedSenders()) for (const u of job.replica.queuedOf(from)) applyParts(want, job.plan.tensors, u.sf, u.rows)
     applyParts(want, job.plan.tensors, job.ps.takeAll().parts, 0)
-    const byShard = (cs: Array<{ epoch: number; shard: number }>) => [...cs].sort((x, y) => x.epoch - y.epoch || x.shard - y.shard)
+    const byShard = <T extends { epoch: number; shard: number }>(cs: T[]) => [...cs].sort((x, y) => x.epoch - y.epoch || x.shard - y.shard)
     const done = byShard(job.ledger.completions())
     const samples = job.samples
     const top = Math.max(...Object.values(job.ssp.clocks())) - 1
