@@ -1,5 +1,5 @@
 // The `tabgrid` command: serve, run, job create, jobs.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
@@ -253,6 +253,26 @@ jobOptions(program.command('job-create').alias('create').description('create a j
     const body = (await res.json()) as { code?: string; reason?: string }
     if (!res.ok) throw new RunError(`${res.status}: ${body.code}: ${body.reason}`, 1)
     console.log(JSON.stringify(body))
+  })
+
+program
+  .command('rollback')
+  .description("download a job's model as it was at a past clock, rebuilt from the coordinator's data directory")
+  .argument('<job>', 'job id')
+  .requiredOption('--clock <c>', 'the clock (at least the oldest kept snapshot the job view lists as disk.oldestClock)', int('clock'))
+  .requiredOption('--server <url>', 'coordinator URL, e.g. http://127.0.0.1:8080')
+  .requiredOption('--token <token>', 'operator token the coordinator printed at start (or $TABGRID_TOKEN)', process.env.TABGRID_TOKEN)
+  .option('--out <file>', 'where to write the f32 arena (default JOB-model-at-C.f32)')
+  .action(async (job: string, f: { clock: number; server: string; token: string; out?: string }) => {
+    const res = await fetch(new URL(`/api/jobs/${encodeURIComponent(job)}/model?clock=${f.clock}`, f.server), { headers: { authorization: `Bearer ${f.token}` } })
+    if (!res.ok) {
+      const body = (await res.json().catch(() => ({}))) as { code?: string; reason?: string }
+      throw new RunError(`${res.status}: ${body.code ?? 'error'}: ${body.reason ?? res.statusText}`, res.status === 400 || res.status === 404 ? 2 : 1)
+    }
+    const out = f.out ?? `${job}-model-at-${f.clock}.f32`
+    const bytes = new Uint8Array(await res.arrayBuffer())
+    writeFileSync(out, bytes)
+    console.error(`${out}: the model of ${job} at clock ${f.clock} (${bytes.byteLength / 4} f32 parameters, the arena's layout as GET /api/jobs/${job} lists it)`)
   })
 
 program

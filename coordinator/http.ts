@@ -1,4 +1,7 @@
 // The HTTP side: the two pages, the JSON API under /api, and shards and models as binary.
+import { modelAt } from './durable/replay.ts'
+import type { DurableStore } from './durable/types.ts'
+import { initParams } from '../model/params.ts'
 import express, { type Request, type Response } from 'express'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -20,7 +23,7 @@ export interface HttpOptions {
 }
 
 /** Everything GET /api/jobs/:id shows: the summary, live workers, the curve and the ledger's proof. */
-export function jobDetail(job: JobCore, edge: EdgeView): JobDetail {
+export function jobDetail(job: JobCore, edge: EdgeView, durable?: DurableStore): JobDetail {
   const clocks = job.ssp.clocks()
   const paths = job.comm.paths
   return {
@@ -50,6 +53,7 @@ export function jobDetail(job: JobCore, edge: EdgeView): JobDetail {
     returned: job.returned,
     defence: job.defence.snapshot(),
     edge,
+    ...(durable ? { disk: { ...durable.disk(job.id), oldestClock: durable.oldestFrontier(job.id) ?? 0 } } : {}),
     startedAt: job.startedAt,
     finishedAt: job.finishedAt,
   }
@@ -105,11 +109,15 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots }: H
   }
   app.get('/api/jobs/:id', (req, res) => {
     const job = jobOr404(req, res)
-    if (job) res.json(jobDetail(job, store.edgeCounters(job.id)))
+    if (job) res.json(jobDetail(job, store.edgeCounters(job.id), store.durable))
   })
   app.get('/api/jobs/:id/model', (req, res) => {
     const job = jobOr404(req, res)
     if (!job) return
+    if (req.query.clock !== undefined) {
+      modelAtClock(job, String(req.query.clock), req, res)
+      return
+    }
     res.set({
       'content-type': 'application/octet-stream',
       'x-tabgrid-layout': `f32le arena of ${job.plan.size} parameters, tensors as GET /api/jobs/${job.id} lists them`,
@@ -118,6 +126,41 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots }: H
     })
     res.send(Buffer.from(job.replica.params.buffer, job.replica.params.byteOffset, job.replica.params.byteLength))
   })
+  /** The model as it was at a past clock, rebuilt from the data directory (operator only: it reads the store). */
+  const modelAtClock = (job: JobCore, raw: string, req: Request, res: Response) => {
+    if (req.get('authorization') !== `Bearer ${operatorToken}`) {
+      res.status(401).json(reject('ERR_UNAUTHORIZED'))
+      return
+    }
+    const clock = Number(raw)
+    if (!Number.isInteger(clock) || clock < 0) {
+      res.status(400).json(reject('ERR_BAD_MESSAGE', `clock: a whole number ≥ 0, got ${raw}`))
+      return
+    }
+    if (!store.durable) {
+      res.status(409).json(reject('ERR_LOG_TRUNCATED', 'this coordinator keeps no history (it runs without a data directory)'))
+      return
+    }
+    if (clock > job.replica.frontier) {
+      res.status(400).json(reject('ERR_BAD_MESSAGE', `clock ${clock} is past the job's model (clock ${job.replica.frontier})`))
+      return
+    }
+    let params: Float32Array
+    try {
+      params = modelAt(job.plan, initParams(job.plan), store.durable, job.id, clock).params
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e
+      res.status(410).json(reject('ERR_LOG_TRUNCATED', e.message))
+      return
+    }
+    res.set({
+      'content-type': 'application/octet-stream',
+      'x-tabgrid-layout': `f32le arena of ${job.plan.size} parameters, tensors as GET /api/jobs/${job.id} lists them`,
+      'x-tabgrid-clock': String(clock),
+      'content-disposition': `attachment; filename="${job.id}-model-at-${clock}.f32"`,
+    })
+    res.send(Buffer.from(params.buffer, params.byteOffset, params.byteLength))
+  }
   // The TF.js Layers format: tf.loadLayersModel('<coordinator>/api/jobs/ID/export/model.json') loads it as it is.
   const exports = new WeakMap<JobCore, { clock: number; modelJson: unknown; weights: Uint8Array }>()
   const exportOf = (job: JobCore) => {

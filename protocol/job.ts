@@ -192,6 +192,8 @@ export interface JobDetail extends JobSummary {
   defence: DefenceView
   /** The socket edge's refusals for this job. */
   edge: EdgeView
+  /** With a data directory: what the job keeps there, and the oldest clock its model can be rebuilt at. */
+  disk?: { updates: number; snapshots: number; bytes: number; oldestClock: number }
   startedAt: number | null
   finishedAt: number | null
 }

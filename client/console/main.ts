@@ -66,6 +66,11 @@ function jobCard(j: JobDetail): HTMLElement {
   download.innerHTML =
     `Model (TF.js Layers format): <a href="/api/jobs/${j.id}/export/model.json?download">model.json</a> · ` +
     `<a href="/api/jobs/${j.id}/export/weights.bin?download">weights.bin</a> · raw arena <a href="/api/jobs/${j.id}/model">f32</a>`
+  const kept = document.createElement('p')
+  kept.className = 'disk'
+  kept.textContent = j.disk
+    ? `Kept on disk: ${j.disk.updates} updates and ${j.disk.snapshots} snapshots, ${(j.disk.bytes / 2 ** 20).toFixed(1)} MiB; its model can be rebuilt at any clock from ${j.disk.oldestClock} on (tabgrid rollback).`
+    : 'Kept in memory only: the job is lost if the coordinator stops.'
   const workers = table(
     ['worker', 'engine', 'adapter', 'clock', 'samples', 'samples/s', 'batch loss', 'links', 'shard'],
     j.workersList.map((w) => [
@@ -82,7 +87,7 @@ function jobCard(j: JobDetail): HTMLElement {
   )
   const chart = document.createElement('div')
   chart.className = 'chart'
-  card.append(h, summary, decided, tensors, download, workers, defences(j), chart)
+  card.append(h, summary, decided, tensors, download, kept, workers, defences(j), chart)
   return card
 }
 

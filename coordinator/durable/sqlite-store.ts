@@ -138,6 +138,12 @@ export class SqliteStore implements DurableStore {
     )
   }
 
+  oldestFrontier(job: string): number | undefined {
+    this.flush()
+    const r = this.db.prepare('SELECT MIN(frontier) AS f FROM snapshots WHERE job = ?').get(job) as { f: number | null }
+    return r.f ?? undefined
+  }
+
   latestSnapshot(job: string, maxFrontier = Number.MAX_SAFE_INTEGER): SnapshotRecord | undefined {
     this.flush()
     const r = this.db.prepare('SELECT * FROM snapshots WHERE job = ? AND frontier <= ? ORDER BY seq DESC LIMIT 1').get(job, maxFrontier) as SnapRow | undefined

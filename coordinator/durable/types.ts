@@ -63,6 +63,8 @@ export interface DurableStore {
   /** Marks `worker`'s updates after clock `after` as taken back by a quarantine (at a new log position). */
   undo(job: string, worker: string, after: number): number
   snapshot(job: string, s: Omit<SnapshotRecord, 'seq'>): void
+  /** The frontier of the oldest snapshot kept (the log below it is pruned), or undefined with none. */
+  oldestFrontier(job: string): number | undefined
   /** The newest snapshot with frontier ≤ maxFrontier (the newest of all without it). */
   latestSnapshot(job: string, maxFrontier?: number): SnapshotRecord | undefined
   /** Updates with fromClock < clock ≤ toClock, in log order. */

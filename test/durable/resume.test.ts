@@ -1,6 +1,7 @@
 // A coordinator with a data directory stops mid-job; a new one on the same directory resumes the job from snapshot +
 // log, with its ledger, and new workers finish it with every shard processed once per epoch.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
@@ -32,13 +33,15 @@ describe('resume after a restart', () => {
       await Promise.allSettled(a.runs)
     }
     await stop()
+    // the replica at its frontier: every update with clock ≤ frontier, what a rollback to that clock must give
+    const atFrontier = { clock: job.replica.frontier, params: job.replica.params.slice() }
     const want = job.replica.params.slice()
     for (const from of job.replica.queuedSenders()) for (const u of job.replica.queuedOf(from)) applyParts(want, job.plan.tensors, u.sf, u.rows)
     applyParts(want, job.plan.tensors, job.ps.takeAll().parts, 0)
     const byShard = <T extends { epoch: number; shard: number }>(cs: T[]) => [...cs].sort((x, y) => x.epoch - y.epoch || x.shard - y.shard)
     const done = byShard(job.ledger.completions())
     const samples = job.samples
-    const top = Math.max(...Object.values(job.ssp.clocks())) - 1
+    const top = Math.max(...job.clocksByWorker.values()) - 1
     await a.srv.close()
     grids.splice(0)
 
@@ -49,6 +52,29 @@ describe('resume after a restart', () => {
     expect(again!.samples).toBe(samples)
     expect(again!.ssp.min).toBe(top + 1)
     expect(maxAbsDiff(again!.replica.params, want)).toBeLessThan(1e-5)
+    // the model at a past clock, through the API (operator only) and the CLI
+    const url = `${srv.url}/api/jobs/${job.id}/model?clock=${atFrontier.clock}`
+    expect((await fetch(url)).status).toBe(401)
+    const auth = { headers: { authorization: `Bearer ${srv.operatorToken}` } }
+    const got = await fetch(url, auth)
+    expect(got.headers.get('x-tabgrid-clock')).toBe(String(atFrontier.clock))
+    expect(maxAbsDiff(new Float32Array(await got.arrayBuffer()), atFrontier.params)).toBeLessThan(1e-5)
+    const detail = (await (await fetch(`${srv.url}/api/jobs/${job.id}`)).json()) as { disk: { snapshots: number; oldestClock: number; bytes: number } }
+    expect(detail.disk.snapshots).toBeGreaterThan(0)
+    expect(detail.disk.bytes).toBeGreaterThan(0)
+    expect(await (await fetch(`${srv.url}/api/jobs/${job.id}/model?clock=${detail.disk.oldestClock - 1}`, auth)).json()).toMatchObject({ code: 'ERR_LOG_TRUNCATED' })
+    expect((await fetch(`${srv.url}/api/jobs/${job.id}/model?clock=-3`, auth)).status).toBe(400)
+    const file = join(dataDir, 'rollback.f32')
+    // asynchronously: the coordinator answering it runs in this process
+    const cli = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const p = spawn(process.execPath, ['bin/tabgrid.js', 'rollback', job.id, '--clock', String(atFrontier.clock), '--server', srv.url, '--token', srv.operatorToken, '--out', file])
+      let stderr = ''
+      p.stderr.on('data', (d) => (stderr += String(d)))
+      p.on('exit', (code) => resolve({ code, stderr }))
+    })
+    expect(cli.code, cli.stderr).toBe(0)
+    expect(cli.stderr).toMatch(/the model of .* at clock/)
+    expect(maxAbsDiff(new Float32Array(new Uint8Array(readFileSync(file)).buffer), atFrontier.params)).toBeLessThan(1e-5)
     const b = gridOn(srv, again!, 3)
     grids.push(b)
     await until(() => again!.state === 'done', 90_000, 'the resumed job done')
