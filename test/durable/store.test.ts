@@ -1,6 +1,6 @@
 // The durable store: a job's model at any clock from snapshot + log equals what the replica had; quarantines taken
 // out; damaged records and files dropped at start; a second coordinator on the same directory refused.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -153,6 +153,25 @@ describe('durable store', () => {
     expect(b.latestSnapshot('j-1')).toBeUndefined()
     expect(lines.map((l) => l.msg)).toEqual(['damaged update records in the data store: dropped from the first bad one on', 'a damaged snapshot in the data store: dropped'])
     expect(lines[0].o).toMatchObject({ job: 'j-1', dropped: 3 })
+  })
+
+  it('a torn tail of the write-ahead log (a crash mid-write) loses only the last batch of records', () => {
+    const dir = tempDir()
+    const a = open(dir)
+    for (let c = 0; c < 5; c++) a.append('j-1', { worker: 'w', clock: c, frame: new Uint8Array(3000).fill(c) })
+    a.flush()
+    for (let c = 5; c < 8; c++) a.append('j-1', { worker: 'w', clock: c, frame: new Uint8Array(3000).fill(c) })
+    a.flush()
+    // the files as a SIGKILL leaves them (no checkpoint, the WAL still there), the last write cut short
+    const crashed = tempDir()
+    for (const f of ['tabgrid.db', 'tabgrid.db-wal']) copyFileSync(join(dir, f), join(crashed, f))
+    const wal = join(crashed, 'tabgrid.db-wal')
+    truncateSync(wal, statSync(wal).size - 1000)
+    const lines: Line[] = []
+    const b = open(crashed, lines)
+    expect(b.updates('j-1', -1, 10).map((u) => u.clock)).toEqual([0, 1, 2, 3, 4])
+    // and it goes on writing where the kept log ends
+    expect(b.append('j-1', { worker: 'w', clock: 5, frame: new Uint8Array([1]) })).toBe(5)
   })
 
   it('moves a file that is not a database aside and starts a new one', () => {
