@@ -257,13 +257,25 @@ jobOptions(program.command('job-create').alias('create').description('create a j
 
 program
   .command('rollback')
-  .description("download a job's model as it was at a past clock, rebuilt from the coordinator's data directory")
+  .description("a job's model as it was at a past clock, rebuilt from the coordinator's data directory: downloaded, or (--restart) a new job that starts from it")
   .argument('<job>', 'job id')
   .requiredOption('--clock <c>', 'the clock (at least the oldest kept snapshot the job view lists as disk.oldestClock)', int('clock'))
   .requiredOption('--server <url>', 'coordinator URL, e.g. http://127.0.0.1:8080')
   .requiredOption('--token <token>', 'operator token the coordinator printed at start (or $TABGRID_TOKEN)', process.env.TABGRID_TOKEN)
   .option('--out <file>', 'where to write the f32 arena (default JOB-model-at-C.f32)')
-  .action(async (job: string, f: { clock: number; server: string; token: string; out?: string }) => {
+  .option('--restart', 'start a new job with the same settings from that model instead of downloading it')
+  .action(async (job: string, f: { clock: number; server: string; token: string; out?: string; restart?: boolean }) => {
+    if (f.restart) {
+      const res = await fetch(new URL(`/api/jobs/${encodeURIComponent(job)}/rollback`, f.server), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${f.token}` },
+        body: JSON.stringify({ clock: f.clock }),
+      })
+      const body = (await res.json()) as { id?: string; code?: string; reason?: string }
+      if (!res.ok) throw new RunError(`${res.status}: ${body.code}: ${body.reason}`, res.status === 400 || res.status === 404 ? 2 : 1)
+      console.log(JSON.stringify(body))
+      return
+    }
     const res = await fetch(new URL(`/api/jobs/${encodeURIComponent(job)}/model?clock=${f.clock}`, f.server), { headers: { authorization: `Bearer ${f.token}` } })
     if (!res.ok) {
       const body = (await res.json().catch(() => ({}))) as { code?: string; reason?: string }

@@ -1,7 +1,5 @@
 // The HTTP side: the two pages, the JSON API under /api, and shards and models as binary.
-import { modelAt } from './durable/replay.ts'
 import type { DurableStore } from './durable/types.ts'
-import { initParams } from '../model/params.ts'
 import express, { type Request, type Response } from 'express'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -11,7 +9,7 @@ import { CreateJobSchema, type EdgeView, type JobDetail } from '../protocol/job.
 import { toTfjsModel } from '../model/export.ts'
 import type { JobCore } from './core/job.ts'
 import type { DataRoots } from './data/index.ts'
-import type { JobStore } from './store.ts'
+import { NoHistoryError, type JobStore } from './store.ts'
 
 export interface HttpOptions {
   store: JobStore
@@ -137,20 +135,11 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots }: H
       res.status(400).json(reject('ERR_BAD_MESSAGE', `clock: a whole number ≥ 0, got ${raw}`))
       return
     }
-    if (!store.durable) {
-      res.status(409).json(reject('ERR_LOG_TRUNCATED', 'this coordinator keeps no history (it runs without a data directory)'))
-      return
-    }
-    if (clock > job.replica.frontier) {
-      res.status(400).json(reject('ERR_BAD_MESSAGE', `clock ${clock} is past the job's model (clock ${job.replica.frontier})`))
-      return
-    }
     let params: Float32Array
     try {
-      params = modelAt(job.plan, initParams(job.plan), store.durable, job.id, clock).params
+      params = store.modelAt(job, clock)
     } catch (e) {
-      if (!(e instanceof RangeError)) throw e
-      res.status(410).json(reject('ERR_LOG_TRUNCATED', e.message))
+      historyError(e, res)
       return
     }
     res.set({
@@ -161,6 +150,27 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots }: H
     })
     res.send(Buffer.from(params.buffer, params.byteOffset, params.byteLength))
   }
+  // A new job from a job's model at a past clock: the operator's way back to a good model.
+  app.post('/api/jobs/:id/rollback', async (req, res) => {
+    if (req.get('authorization') !== `Bearer ${operatorToken}`) {
+      res.status(401).json(reject('ERR_UNAUTHORIZED'))
+      return
+    }
+    const job = jobOr404(req, res)
+    if (!job) return
+    const clock = (req.body as { clock?: unknown } | undefined)?.clock
+    if (typeof clock !== 'number' || !Number.isInteger(clock) || clock < 0) {
+      res.status(400).json(reject('ERR_BAD_MESSAGE', 'clock: a whole number ≥ 0'))
+      return
+    }
+    try {
+      const next = await store.rollback(job, clock)
+      log.info({ job: next.id, from: job.id, clock }, 'job started from a past model')
+      res.status(201).json({ ...next.summary(), from: { job: job.id, clock } })
+    } catch (e) {
+      historyError(e, res)
+    }
+  })
   // The TF.js Layers format: tf.loadLayersModel('<coordinator>/api/jobs/ID/export/model.json') loads it as it is.
   const exports = new WeakMap<JobCore, { clock: number; modelJson: unknown; weights: Uint8Array }>()
   const exportOf = (job: JobCore) => {
@@ -203,6 +213,14 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots }: H
     res.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
   })
   return app
+}
+
+/** A history request the store cannot answer: 409 without a data directory, 410 for a pruned clock, 400 past the model. */
+function historyError(e: unknown, res: Response): void {
+  if (e instanceof NoHistoryError) res.status(409).json(reject('ERR_LOG_TRUNCATED', e.message))
+  else if (e instanceof RangeError && /past the job/.test(e.message)) res.status(400).json(reject('ERR_BAD_MESSAGE', e.message))
+  else if (e instanceof RangeError) res.status(410).json(reject('ERR_LOG_TRUNCATED', e.message))
+  else throw e
 }
 
 /** What a user of the exported model needs besides the weights: how inputs were scaled, the class names, the job. */

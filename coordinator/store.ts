@@ -6,9 +6,9 @@ import { CreateJobSchema, type CreateJob } from '../protocol/job.ts'
 import { MAX_UPDATE_BYTES } from '../protocol/limits.ts'
 import { JobCore, type JobOptions, type Outbox, type ResumeState } from './core/job.ts'
 import { StoreJournal } from './durable/journal.ts'
-import { resumeState } from './durable/replay.ts'
+import { modelAt, resumeState } from './durable/replay.ts'
 import type { DurableStore } from './durable/types.ts'
-import { initParams } from '../model/params.ts'
+import { arenaBytes, arenaFromBytes, initParams } from '../model/params.ts'
 import type { Evaluator } from './core/evaluator.ts'
 import { confineSpec, loadDataset, type DataRoots, type Dataset } from './data/index.ts'
 import type { Split } from './data/types.ts'
@@ -22,6 +22,8 @@ export interface CreateOptions {
   roots?: DataRoots
   /** A job kept in the durable store: made again under its id, from where it stopped. */
   resume?: { id: string }
+  /** The model to start from instead of the initialisation (a rollback's), and the job's name. */
+  initial?: Float32Array
 }
 
 /** Most floats a batch's activations may take on a worker (every layer's output, kept for backward). */
@@ -29,6 +31,8 @@ const MAX_BATCH_ACTIVATION_FLOATS = 64 * 1024 * 1024
 
 export class JobStore {
   readonly jobs = new Map<string, JobCore>()
+  /** Each job's creation spec, its data path resolved: what a rollback starts a new job from. */
+  private readonly specs = new Map<string, CreateJob>()
   private readonly datasets = new Map<string, Promise<Dataset>>()
 
   constructor(
@@ -64,6 +68,30 @@ export class JobStore {
   }
 
   /**
+   * A new job with `job`'s spec that starts from its model at `clock`, rebuilt from the data directory. Throws a
+   * RangeError for a clock the store cannot rebuild (before the oldest kept snapshot, past the job's model) and an
+   * Error without a data directory.
+   */
+  async rollback(job: JobCore, clock: number): Promise<JobCore> {
+    const params = this.modelAt(job, clock)
+    const spec = this.specs.get(job.id)!
+    return this.create({ ...spec, name: `${job.info.name} from ${job.id} at clock ${clock}`.slice(0, 80) }, { initial: params })
+  }
+
+  /** `job`'s model at a past clock, from the data directory (errors as `rollback`'s). */
+  modelAt(job: JobCore, clock: number): Float32Array {
+    if (!this.durable) throw new NoHistoryError('this coordinator keeps no history (it runs without a data directory)')
+    if (clock > job.replica.frontier) throw new RangeError(`clock ${clock} is past the job's model (clock ${job.replica.frontier})`)
+    return modelAt(job.plan, this.startOf(job.id, job.plan), this.durable, job.id, clock).params
+  }
+
+  /** A job's starting model: its frontier −1 snapshot when it started from another's model, else the initialisation. */
+  private startOf(id: string, plan: ModelPlan): Float32Array {
+    const start = this.durable?.latestSnapshot(id, -1)
+    return start ? arenaFromBytes(plan, start.params) : initParams(plan)
+  }
+
+  /**
    * Creates a job from an (already validated or partial) spec; the dataset is loaded once per spec. Throws a
    * DatasetError or ModelSpecError (code ERR_BAD_MODEL) with a message for people. With `roots`, a data path outside
    * them is refused (DatasetError, the same message whether or not it exists) before anything is read.
@@ -87,11 +115,16 @@ export class JobStore {
     const id = opts.resume?.id ?? `j-${randomBytes(4).toString('hex')}`
     let journal: StoreJournal | undefined
     let resume: ResumeState | undefined
+    const initial = opts.resume ? this.startOf(id, plan) : (opts.initial ?? initParams(plan))
     if (this.durable) {
       journal = new StoreJournal(this.durable, id, { snapshotEvery: spec.hyper.snapshotEvery })
-      if (opts.resume) resume = resumeState(plan, initParams(plan), this.durable, id)
-      else this.durable.saveJob({ id, spec: { ...spec, data: dataSpec }, state: 'pending', createdAt: Date.now() })
+      if (opts.resume) resume = resumeState(plan, initial, this.durable, id)
+      else {
+        this.durable.saveJob({ id, spec: { ...spec, data: dataSpec }, state: 'pending', createdAt: Date.now() })
+        if (opts.initial) this.durable.snapshot(id, { frontier: -1, params: arenaBytes(initial), meta: { samples: 0 }, at: Date.now() })
+      }
     }
+    this.specs.set(id, { ...spec, data: dataSpec })
     const size = Math.min(spec.hyper.shardSize, data.train.n)
     const job = new JobCore(
       {
@@ -112,7 +145,7 @@ export class JobStore {
       plan,
       data,
       this.out,
-      { ...(this.evaluators ? { evaluator: this.evaluators(plan, data.test) } : {}), ...this.hooks, ...(journal ? { journal } : {}), ...(resume ? { resume } : {}) },
+      { initial, ...(this.evaluators ? { evaluator: this.evaluators(plan, data.test) } : {}), ...this.hooks, ...(journal ? { journal } : {}), ...(resume ? { resume } : {}) },
     )
     if (journal) {
       journal.meta = () => ({ samples: job.samples })
@@ -146,6 +179,9 @@ export class JobStore {
     return this.edgeCounts.total()
   }
 }
+
+/** A job's history was asked of a coordinator that keeps none. */
+export class NoHistoryError extends Error {}
 
 /** A preset name or a layer list (already a parsed JSON object) as a checked model description. */
 export function resolveModel(model: CreateJob['model'], classes: number): ModelSpec {

@@ -20,17 +20,17 @@ export interface Rebuilt {
 /**
  * The model with every accepted update of clock ≤ `clock` that no quarantine took back (a RangeError for a clock
  * before the oldest kept snapshot): the newest snapshot at or below
- * `clock` (or `initial`), plus the logged updates after its frontier, minus those it holds that a quarantine undid
+ * `clock` (or `initial`, the job's starting model), plus the logged updates after its frontier, minus those it holds that a quarantine undid
  * after it was taken. Updates are linear, so this is the replica's model at that clock up to float order.
  *
  * @example
  * const m = modelAt(plan, initialParams, store, 'j-1', 120).params
  */
 export function modelAt(plan: ModelPlan, initial: Float32Array, store: DurableStore, job: string, clock: number): Rebuilt {
-  const snap = store.latestSnapshot(job, clock)
   const oldest = store.oldestFrontier(job)
-  // the log below the oldest kept snapshot is pruned: from the initial model it would be missing updates
-  if (!snap && oldest !== undefined) throw new RangeError(`clock ${clock} is before the oldest kept snapshot (clock ${oldest})`)
+  // the log below the oldest kept snapshot is pruned: from the starting model it would be missing updates
+  if (oldest !== undefined && clock < oldest) throw new RangeError(`clock ${clock} is before the oldest kept snapshot (clock ${oldest})`)
+  const snap = store.latestSnapshot(job, clock)
   const params = snap ? arenaFromBytes(plan, snap.params) : initial.slice()
   const from = snap?.frontier ?? -1
   let added = 0

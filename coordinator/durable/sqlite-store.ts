@@ -140,7 +140,7 @@ export class SqliteStore implements DurableStore {
 
   oldestFrontier(job: string): number | undefined {
     this.flush()
-    const r = this.db.prepare('SELECT MIN(frontier) AS f FROM snapshots WHERE job = ?').get(job) as { f: number | null }
+    const r = this.db.prepare('SELECT MIN(frontier) AS f FROM snapshots WHERE job = ? AND frontier >= 0').get(job) as { f: number | null }
     return r.f ?? undefined
   }
 
@@ -164,11 +164,12 @@ export class SqliteStore implements DurableStore {
 
   prune(job: string, keep: number): void {
     this.flush()
-    const kept = this.db.prepare('SELECT seq, frontier FROM snapshots WHERE job = ? ORDER BY seq DESC LIMIT ?').all(job, Math.max(1, keep)) as Array<{ seq: number; frontier: number }>
+    const kept = this.db.prepare('SELECT seq, frontier FROM snapshots WHERE job = ? AND frontier >= 0 ORDER BY seq DESC LIMIT ?').all(job, Math.max(1, keep)) as Array<{ seq: number; frontier: number }>
     if (!kept.length) return
     const oldest = kept[kept.length - 1]
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM snapshots WHERE job = ? AND seq < ?').run(job, oldest.seq)
+      // the job's starting model (frontier −1) stays: a job started from another's past model is rebuilt from it
+      this.db.prepare('DELETE FROM snapshots WHERE job = ? AND seq < ? AND frontier >= 0').run(job, oldest.seq)
       // what the oldest kept snapshot holds, except updates undone after it (a rollback from it takes those out)
       this.db.prepare('DELETE FROM updates WHERE job = ? AND clock <= ? AND (undone_at IS NULL OR undone_at <= ?)').run(job, oldest.frontier, oldest.seq)
     })()

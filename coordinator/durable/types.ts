@@ -63,7 +63,10 @@ export interface DurableStore {
   /** Marks `worker`'s updates after clock `after` as taken back by a quarantine (at a new log position). */
   undo(job: string, worker: string, after: number): number
   snapshot(job: string, s: Omit<SnapshotRecord, 'seq'>): void
-  /** The frontier of the oldest snapshot kept (the log below it is pruned), or undefined with none. */
+  /**
+   * The frontier of the oldest snapshot kept (the log below it is pruned), or undefined with none. A job's starting
+   * model, when it did not start from the initial one, is a snapshot at frontier −1 that is never pruned.
+   */
   oldestFrontier(job: string): number | undefined
   /** The newest snapshot with frontier ≤ maxFrontier (the newest of all without it). */
   latestSnapshot(job: string, maxFrontier?: number): SnapshotRecord | undefined

@@ -75,6 +75,16 @@ describe('resume after a restart', () => {
     expect(cli.code, cli.stderr).toBe(0)
     expect(cli.stderr).toMatch(/the model of .* at clock/)
     expect(maxAbsDiff(new Float32Array(new Uint8Array(readFileSync(file)).buffer), atFrontier.params)).toBeLessThan(1e-5)
+    // a new job from that past model (operator only)
+    const post = (body: unknown, token = srv.operatorToken) =>
+      fetch(`${srv.url}/api/jobs/${job.id}/rollback`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) })
+    expect((await post({ clock: atFrontier.clock }, 'wrong')).status).toBe(401)
+    expect((await post({ clock: 'soon' })).status).toBe(400)
+    const made = await post({ clock: atFrontier.clock })
+    expect(made.status).toBe(201)
+    const next = (await made.json()) as { id: string; from: { job: string; clock: number } }
+    expect(next.from).toEqual({ job: job.id, clock: atFrontier.clock })
+    expect(maxAbsDiff(srv.store.get(next.id)!.replica.params, atFrontier.params)).toBeLessThan(1e-5)
     const b = gridOn(srv, again!, 3)
     grids.push(b)
     await until(() => again!.state === 'done', 90_000, 'the resumed job done')

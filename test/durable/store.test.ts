@@ -9,6 +9,7 @@ import type { JobCore, Outbox } from '../../coordinator/core/job.ts'
 import { StoreJournal } from '../../coordinator/durable/journal.ts'
 import { modelAt } from '../../coordinator/durable/replay.ts'
 import { SqliteStore, StoreLockedError } from '../../coordinator/durable/sqlite-store.ts'
+import { JobStore } from '../../coordinator/store.ts'
 import { maxAbsDiff } from '../../model/params.ts'
 import { applyParts } from '../../model/update.ts'
 import { encodeFrame, readFrame } from '../../protocol/frames.ts'
@@ -172,6 +173,22 @@ describe('durable store', () => {
     expect(b.updates('j-1', -1, 10).map((u) => u.clock)).toEqual([0, 1, 2, 3, 4])
     // and it goes on writing where the kept log ends
     expect(b.append('j-1', { worker: 'w', clock: 5, frame: new Uint8Array([1]) })).toBe(5)
+  })
+
+  it('a job started from another model (a rollback) resumes from that model, and keeps its norm bounds', async () => {
+    const dir = tempDir()
+    const first = new JobStore(out, undefined, {}, undefined, undefined, open(dir))
+    const spec = { data: 'builtin', model: 'mlr', trainLimit: 200, hyper: { batch: 8 } as never }
+    const plain = await first.create(spec)
+    const from = plain.replica.params.map((v, i) => v + 0.01 * Math.sin(i))
+    const started = await first.create(spec, { initial: from })
+    expect(maxAbsDiff(started.replica.params, from)).toBe(0)
+    stores.splice(0).forEach((s) => s.close())
+    const again = new JobStore(out, undefined, {}, undefined, undefined, open(dir))
+    expect((await again.resume()).map((r) => r.ok)).toEqual([true, true])
+    expect(maxAbsDiff(again.get(started.id)!.replica.params, from)).toBe(0)
+    expect(again.get(started.id)!.guard.bounds).toEqual(started.guard.bounds)
+    expect(maxAbsDiff(again.get(plain.id)!.replica.params, plain.replica.params)).toBe(0)
   })
 
   it('moves a file that is not a database aside and starts a new one', () => {
