@@ -82,8 +82,15 @@ function render(s: WorkerStatus): void {
   })
 }
 
-/** How long a tab that found no job (or lost the coordinator) waits before it asks again. */
+/** How long a tab that found no job (or lost the coordinator) waits before it asks again… */
 const NEXT_JOB_RETRY_MS = 5000
+/** …doubling, up to this, while the coordinator cannot be reached at all (it is restarting, or gone). */
+const MAX_RETRY_MS = 60_000
+
+/** The wait before the n-th attempt in a row to reach a coordinator that did not answer: 5 s · 2ⁿ ± 20 %, at most 60 s. */
+function retryDelay(unreached: number): number {
+  return Math.min(MAX_RETRY_MS, NEXT_JOB_RETRY_MS * 2 ** unreached) * (0.8 + 0.4 * Math.random())
+}
 
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search)
@@ -91,6 +98,7 @@ async function main(): Promise<void> {
   const jobId = params.get('job') ?? undefined
   const leave = el('leave') as HTMLButtonElement
   let left = false
+  let unreached = 0
   // A tab opened on the bare URL stays a volunteer: when its job ends, or before any job exists, it waits for the
   // next one. A tab opened for one job (?job=ID) works on that job only.
   for (;;) {
@@ -136,7 +144,9 @@ async function main(): Promise<void> {
     else if (jobId || !(noJob || worker.status.phase === 'done')) break
     waitingForJob = noJob
     if (noJob) notice('No job is taking workers on this coordinator right now. Keep this tab open: it joins the next one.')
-    await new Promise((r) => setTimeout(r, NEXT_JOB_RETRY_MS))
+    // a session that got a worker id reached the coordinator: the next attempt starts the back-off afresh
+    unreached = worker.status.workerId ? 0 : unreached + 1
+    await new Promise((r) => setTimeout(r, dropped ? retryDelay(unreached) : NEXT_JOB_RETRY_MS))
   }
   leave.disabled = true
 }
