@@ -206,10 +206,14 @@ jobOptions(program.command('run').description('train one job to the end on N hea
   .option('--workers <n>', 'volunteer tabs to open', int('workers'), 3)
   .option('--timeout <sec>', 'give up after this many seconds', int('timeout'), 7200)
   .option('--save <dir>', 'write the trained model there in the TF.js Layers format (model.json + weights.bin)')
-  .addOption(new Option('--engine <engine>', 'what the tabs compute with').choices(['webgpu', 'cpu']).default('webgpu'))
+  .addOption(
+    new Option('--engine <engine>', 'what the tabs compute with: auto (WebGPU, or the CPU kernels on a software adapter such as SwiftShader), webgpu, cpu')
+      .choices(['auto', 'webgpu', 'cpu'])
+      .default('auto'),
+  )
   .option('--json', 'print one JSON line with the results on stdout')
   .option('--verbose', 'show the tabs’ console and the coordinator’s log')
-  .action(async (f: JobFlags & { workers: number; timeout: number; save?: string; engine: 'webgpu' | 'cpu'; json?: boolean; verbose?: boolean }) => {
+  .action(async (f: JobFlags & { workers: number; timeout: number; save?: string; engine: 'auto' | 'webgpu' | 'cpu'; json?: boolean; verbose?: boolean }) => {
     if (f.workers < 1 || f.workers > 64) throw new RunError('--workers must be between 1 and 64', 2)
     const r = await runJob({
       job: jobSpec(f),

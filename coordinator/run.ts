@@ -20,8 +20,8 @@ export interface RunOptions {
   verbose?: boolean
   /** Write the trained model here in the TF.js Layers format (model.json + weights.bin). */
   save?: string
-  /** The tabs' engine: WebGPU where the browser has it (default), or the CPU kernels. */
-  engine?: 'webgpu' | 'cpu'
+  /** The tabs' engine: auto (default: WebGPU, or the CPU kernels on a software adapter), WebGPU, or the CPU kernels. */
+  engine?: 'auto' | 'webgpu' | 'cpu'
 }
 
 export interface RunResult {
@@ -88,7 +88,7 @@ export async function runJob(o: RunOptions): Promise<RunResult> {
       const page = await (await browser.newContext()).newPage()
       page.on('pageerror', (e) => o.progress(`tab ${i}: page error: ${e.message}`))
       if (o.verbose) page.on('console', (m) => o.progress(`tab ${i}: ${m.text()}`))
-      await page.goto(`${srv.url}/?job=${job.id}${o.engine === 'cpu' ? '&engine=cpu' : ''}`)
+      await page.goto(`${srv.url}/?job=${job.id}${o.engine && o.engine !== 'auto' ? `&engine=${o.engine}` : ''}`)
       pages.push(page)
     }
     await waitDone(job, o)

@@ -34,8 +34,12 @@ export interface Tab {
   close(): Promise<void>
 }
 
-/** Opens a volunteer tab in its own browser context (its own origin storage, its own WebRTC stack). */
-export async function openTab(browser: Browser, url: string, opts: { noWebGpu?: boolean } = {}): Promise<Tab> {
+/**
+ * Opens a volunteer tab in its own browser context (its own origin storage, its own WebRTC stack). It runs the WGSL
+ * kernels (`engine=webgpu`) unless `engine: 'auto'`: on SwiftShader the page would pick the CPU engine by itself.
+ */
+export async function openTab(browser: Browser, url: string, opts: { noWebGpu?: boolean; engine?: 'auto' } = {}): Promise<Tab> {
+  if (!opts.noWebGpu && opts.engine !== 'auto' && !/[?&]engine=/.test(url)) url += `${url.includes('?') ? '&' : '?'}engine=webgpu`
   const ctx = await browser.newContext()
   const page = await ctx.newPage()
   if (opts.noWebGpu) await page.addInitScript(() => Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined }))

@@ -5,7 +5,7 @@ test('the volunteer page shows its WebGPU adapter and the console lists the job 
   const grid = await startGrid({ ...E2E_MLP.hyper, minWorkers: 2, epochs: 1 }, { model: E2E_MLP.model, trainLimit: 800 })
   try {
     const gpuTab = await openTab(browser, grid.url)
-    await expect(gpuTab.page.locator('#engine')).toHaveText('WebGPU')
+    await expect(gpuTab.page.locator('#engine')).toHaveText('WebGPU (asked for by ?engine=webgpu)')
     await expect(gpuTab.page.locator('#adapter')).not.toHaveText('–')
     await expect(gpuTab.page.locator('#limits')).toContainText('maxStorageBufferBindingSize')
     const cpuTab = await openTab(browser, grid.url, { noWebGpu: true })
@@ -30,7 +30,11 @@ test('the volunteer page shows its WebGPU adapter and the console lists the job 
     await expect(card.locator('.state-done')).toBeVisible()
     // a finished tab hangs up: the job keeps no members
     await expect.poll(() => grid.job.members.size).toBe(0)
-    await Promise.all([gpuTab.close(), cpuTab.close(), consolePage.context().close()])
+    // left to choose, a tab on a software adapter (SwiftShader here) runs the CPU kernels, and says why
+    const autoTab = await openTab(browser, grid.url, { engine: 'auto' })
+    await expect(autoTab.page.locator('#engine')).toContainText('CPU (the WebGPU adapter is a software one')
+    await expect(autoTab.page.locator('#adapter')).toContainText('swiftshader')
+    await Promise.all([gpuTab.close(), cpuTab.close(), autoTab.close(), consolePage.context().close()])
   } finally {
     await grid.close()
   }

@@ -22,6 +22,19 @@ export interface OpenedDevice {
   limits: string
   adapterInfo: AdapterSummary
   limitValues: LimitsSummary
+  /**
+   * A software adapter (the browser's fallback, SwiftShader, llvmpipe/lavapipe, Microsoft Basic Render Driver): the
+   * same WGSL runs on the CPU there, ~20× slower than the CPU engine's plain loops.
+   */
+  software: boolean
+}
+
+/** Adapters that run WGSL on the CPU, by the names their drivers give. */
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render/i
+
+/** Whether an adapter is a software one: flagged as the fallback, or named as one. */
+export function isSoftwareAdapter(info: AdapterSummary & { isFallbackAdapter?: boolean }): boolean {
+  return info.isFallbackAdapter === true || SOFTWARE_ADAPTER.test(`${info.vendor} ${info.architecture} ${info.description}`)
 }
 
 /** Hears of a lost device (err is ERR_GPU_LOST; not after device.destroy()) and of every uncaptured GPU error. */
@@ -65,6 +78,7 @@ export async function openDevice(gpu: GPU, onError: GpuErrorHandler): Promise<Op
     limits: Object.entries(limitValues).map(([k, v]) => `${k} ${k.endsWith('Size') ? mib(v) : v}`).join(' · '),
     adapterInfo: { vendor, architecture, description },
     limitValues,
+    software: isSoftwareAdapter({ vendor, architecture, description, isFallbackAdapter: (adapter.info as { isFallbackAdapter?: boolean }).isFallbackAdapter }),
   }
 }
 

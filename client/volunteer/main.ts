@@ -22,9 +22,16 @@ async function chooseBackend(params: URLSearchParams): Promise<Backend> {
   }
   try {
     const gpu = await openDevice(navigator.gpu, (why) => notice(`GPU error: ${why}. Reload the page to rejoin.`, true))
-    setText('engine', 'WebGPU')
     setText('adapter', gpu.adapter)
     setText('limits', gpu.limits)
+    const asked = params.get('engine') === 'webgpu'
+    if (gpu.software && !asked) {
+      // the same kernels as plain loops beat WGSL emulated on the CPU by ~20× (README, "Benchmarks")
+      gpu.device.destroy()
+      setText('engine', 'CPU (the WebGPU adapter is a software one, on which the CPU kernels are faster; ?engine=webgpu to use it anyway)')
+      return { kind: 'cpu', create: createCpuEngine }
+    }
+    setText('engine', asked ? 'WebGPU (asked for by ?engine=webgpu)' : 'WebGPU')
     return { kind: 'webgpu', create: (plan) => createGpuEngine(gpu.device, plan) }
   } catch (e) {
     notice(`WebGPU is present but no device could be opened (${(e as Error).message}); training on the CPU instead.`)
