@@ -45,6 +45,7 @@ export function jobDetail(job: JobCore, edge: EdgeView, durable?: DurableStore):
       links: m.links,
       bytes: m.bytes,
       leases: job.ledger.leasesOf(m.id).map((l) => ({ shard: l.shard, epoch: l.epoch })),
+      ...(m.time ? { time: m.time } : {}),
     })),
     curve: job.curve.points,
     ledger: job.ledger.report(),

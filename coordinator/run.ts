@@ -1,4 +1,5 @@
 // `tabgrid run`: a coordinator on a free port, N headless Chromium volunteer tabs, one job trained to the end.
+import type { ClockTime } from '../protocol/messages.ts'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import type { Logger } from 'pino'
 import { pino } from 'pino'
@@ -44,6 +45,8 @@ export interface RunResult {
   maxObservedStaleness: number
   clocks: Record<string, number>
   engines: Record<string, string>
+  /** Per tab, where a clock went on average (ms): engine, send, apply, wait, other. */
+  clockTime: Array<{ clocks: number; engine: number; send: number; apply: number; wait: number; other: number }>
   wallSeconds: number
   trainSeconds: number
   samplesPerSecond: number
@@ -94,6 +97,7 @@ export async function runJob(o: RunOptions): Promise<RunResult> {
     await waitDone(job, o)
     await job.settled()
     const replicaMaxDiff = await compareReplicas(job, pages)
+    const clockTime = await Promise.all(pages.map(readClockTime))
     const s = job.summary()
     const first = job.curve.points[0]
     const saved = o.save ? await saveTfjsModel(o.save, job.plan, job.replica.params, exportMetadata(job)) : undefined
@@ -116,6 +120,7 @@ export async function runJob(o: RunOptions): Promise<RunResult> {
       maxObservedStaleness: s.maxObservedStaleness,
       clocks: Object.fromEntries(job.clocksByWorker),
       engines: Object.fromEntries(job.enginesByWorker),
+      clockTime,
       wallSeconds: (performance.now() - t0) / 1000,
       trainSeconds,
       samplesPerSecond: trainSeconds > 0 ? job.samples / trainSeconds : 0,
@@ -163,6 +168,13 @@ async function compareReplicas(job: JobCore, pages: Page[]): Promise<number> {
 }
 
 /** The model (the whole arena) a volunteer tab holds now, through the page's `tabgrid` debug handle. */
+/** A tab's time accounting as ms per clock. */
+async function readClockTime(page: Page): Promise<RunResult['clockTime'][number]> {
+  const t = await page.evaluate(() => (globalThis as unknown as { tabgrid: { status(): { time: ClockTime } } }).tabgrid.status().time)
+  const per = (ms: number) => +(ms / Math.max(1, t.clocks)).toFixed(3)
+  return { clocks: t.clocks, engine: per(t.engineMs), send: per(t.sendMs), apply: per(t.applyMs), wait: per(t.waitMs), other: per(t.otherMs) }
+}
+
 export async function readTabModel(page: Page): Promise<Float32Array> {
   const b64 = await page.evaluate(async () => {
     const t = (globalThis as unknown as { tabgrid: { readModel(): Promise<Float32Array> } }).tabgrid

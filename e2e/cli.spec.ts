@@ -34,6 +34,14 @@ test('tabgrid run: an MLP on MNIST over 3 tabs, per-tensor paths and bytes, the 
   expect(r.maxObservedStaleness).toBeLessThanOrEqual(1)
   expect(r.bytes.relay).toBe(0)
   expect(r.replicaMaxDiff).toBeLessThan(1e-3)
+  // where each tab's clocks went: 8 clocks each, an engine step in every one, nothing negative
+  expect(r.clockTime).toHaveLength(P)
+  for (const t of r.clockTime as Array<Record<string, number>>) {
+    expect(t.clocks).toBe(8)
+    expect(t.engine).toBeGreaterThan(0)
+    for (const k of ['send', 'apply', 'wait', 'other']) expect(t[k], k).toBeGreaterThanOrEqual(0)
+  }
+  console.log(`ms per clock (engine · send · apply · wait · other): ${(r.clockTime as Array<Record<string, number>>).map((t) => [t.engine, t.send, t.apply, t.wait, t.other].map((x) => x.toFixed(1)).join(' · ')).join(' | ')}`)
   // Poseidon at 3 workers, B=32: the 784→256 kernel as factors, everything else through the server
   const tensors = r.bytes.tensors as Array<{ name: string; shape: number[]; path: string; sent: number; received: number }>
   expect(tensors.map((t) => `${t.name}:${t.path}`)).toEqual(['dense_1/kernel:sf', 'dense_1/bias:ps', 'dense_2/kernel:ps', 'dense_2/bias:ps'])

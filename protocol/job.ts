@@ -1,4 +1,5 @@
 // A job's description as the API takes it and as workers receive it.
+import type { ClockTime } from './messages.ts'
 import { z } from 'zod'
 import type { NormBounds } from '../model/clip.ts'
 import type { ModelSpec } from '../model/spec.ts'
@@ -134,6 +135,8 @@ export interface WorkerView {
   links: Record<string, 'p2p' | 'relay'>
   bytes: { p2pSent: number; p2pReceived: number; relayReceived: number; psReceived: number; coordinatorSent: number }
   leases: Array<{ shard: number; epoch: number }>
+  /** Where its clocks went (ms summed over `clocks`), as it last reported. */
+  time?: ClockTime
 }
 
 /** What the job's defences did (README: "Defences"). */

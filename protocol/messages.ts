@@ -78,10 +78,18 @@ export const LinkSchema = z.object({ type: z.literal('link'), peer: Id, state: L
 /** What a worker counts of its own traffic: data channels, the coordinator's relay and aggregates, its uploads. */
 export const WorkerBytesSchema = z.object({ p2pSent: Count, p2pReceived: Count, relayReceived: Count, psReceived: Count, coordinatorSent: Count })
 export type WorkerBytes = z.infer<typeof WorkerBytesSchema>
+/**
+ * Where a worker's clocks went, in ms summed over `clocks` clocks since it joined: its engine's steps, encoding and
+ * sending its updates, applying peers' updates and server aggregates, waiting on the SSP bound and missing updates, and
+ * the rest of the clock (the loop, leases, shard loads, the event loop's other work).
+ */
+export const ClockTimeSchema = z.object({ clocks: Count, engineMs: Count, sendMs: Count, applyMs: Count, waitMs: Count, otherMs: Count })
+export type ClockTime = z.infer<typeof ClockTimeSchema>
 export const StatsSchema = z.object({
   type: z.literal('stats'),
   samplesPerSecond: Count,
   bytes: WorkerBytesSchema,
+  time: ClockTimeSchema.optional(),
 })
 
 /** Messages a worker sends, each on the socket.io event named by its `type`, each answered through an ack. */

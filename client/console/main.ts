@@ -1,7 +1,7 @@
 // The operator console (first version): every job, its live workers and its test curve, refreshed each second.
 import uPlot from 'uplot'
 import 'uplot/dist/uPlot.min.css'
-import type { JobDetail, JobSummary } from '../../protocol/job.ts'
+import type { JobDetail, JobSummary, WorkerView } from '../../protocol/job.ts'
 import { bytes } from '../volunteer/dom.ts'
 
 const charts = new Map<string, uPlot>()
@@ -72,7 +72,7 @@ function jobCard(j: JobDetail): HTMLElement {
     ? `Kept on disk: ${j.disk.updates} updates and ${j.disk.snapshots} snapshots, ${(j.disk.bytes / 2 ** 20).toFixed(1)} MiB; its model can be rebuilt at any clock from ${j.disk.oldestClock} on (tabgrid rollback).`
     : 'Kept in memory only: the job is lost if the coordinator stops.'
   const workers = table(
-    ['worker', 'engine', 'adapter', 'clock', 'samples', 'samples/s', 'batch loss', 'links', 'shard'],
+    ['worker', 'engine', 'adapter', 'clock', 'samples', 'samples/s', 'batch loss', 'ms per clock: engine · send · apply · wait · other', 'links', 'shard'],
     j.workersList.map((w) => [
       cell(w.id),
       cell(w.engine),
@@ -81,6 +81,7 @@ function jobCard(j: JobDetail): HTMLElement {
       cell(String(w.samples)),
       cell(w.samplesPerSecond.toFixed(1)),
       cell(w.lastLoss === null ? '–' : w.lastLoss.toFixed(4)),
+      cell(clockTime(w.time)),
       cell(Object.entries(w.links).map(([p, s]) => `${p}:${s}`).join(' ') || '–'),
       cell(w.leases.map((l) => `${l.epoch + 1}:${l.shard}`).join(' ') || 'idle'),
     ]),
@@ -178,4 +179,10 @@ function pathChanges(c: JobDetail['comm']): string {
   if (changes <= 0) return ''
   const newest = c.history.slice(1).slice(-5)
   return ` · ${changes} change(s), the latest: ` + newest.map((d) => `clock ${d.clock} at ${d.workers} workers`).join(', ')
+}
+
+/** A worker's time accounting as ms per clock: engine · send · apply · wait · other. */
+function clockTime(t: WorkerView['time']): string {
+  if (!t || t.clocks === 0) return '–'
+  return [t.engineMs, t.sendMs, t.applyMs, t.waitMs, t.otherMs].map((ms) => (ms / t.clocks).toFixed(1)).join(' · ')
 }

@@ -91,17 +91,29 @@ export class Loop {
     let clock = lease.clock
     let prev = status.lastUpdateClock
     const acks: Array<Promise<unknown>> = []
+    const time = status.time
+    // a clock runs from the end of the one before (or the shard's start) to the end of its send
+    let clockStart = performance.now()
+    let applyAtStart = time.applyMs
     for (let row0 = 0; row0 < shard.n; row0 += batch) {
+      const applyBefore = time.applyMs
+      const waitStart = performance.now()
       await this.gate(clock)
+      // peers' updates applied meanwhile count as applying, not waiting
+      const waited = performance.now() - waitStart - (time.applyMs - applyBefore)
       if (!h.running()) return
       h.setPhase('training')
       const rows = Math.min(batch, shard.n - row0)
       const view = h.inbox.view()
+      const engineStart = performance.now()
+      const applyAtEngine = time.applyMs
       const step = await engine.step(row0, rows, -lease.lr / rows, h.paths())
       if (!h.running()) return
       // gradient clipping to the job's bounds; the step applied the whole update, so the excess is taken back
       const { parts, excess } = clipParts(engine.plan.tensors, step.parts, rows, lease.lr, h.job.bounds)
       if (excess.length) engine.apply(excess, rows)
+      const sendStart = performance.now()
+      const engineMs = sendStart - engineStart - (time.applyMs - applyAtEngine)
       status.clipped += excess.length
       const sf = parts.filter((p) => p.path === 'sf')
       h.inbox.own(clock, parts.filter((p) => p.path === 'ps'))
@@ -113,6 +125,16 @@ export class Loop {
       ack.catch(() => undefined)
       acks.push(ack)
       if (acks.length > MAX_UNACKED) await acks.shift()
+      const end = performance.now()
+      time.clocks++
+      time.waitMs += Math.max(0, waited)
+      time.engineMs += Math.max(0, engineMs)
+      time.sendMs += end - sendStart
+      // the rest: the clock's wall time less the four above (applies since the last clock ended included)
+      const applied = time.applyMs - applyAtStart
+      time.otherMs += Math.max(0, end - clockStart - Math.max(0, waited) - Math.max(0, engineMs) - (end - sendStart) - applied)
+      clockStart = end
+      applyAtStart = time.applyMs
       status.lastLoss = step.loss / rows
       status.samples += rows
       h.rate.add(rows)

@@ -6,7 +6,7 @@ import type { Path } from '../../model/update.ts'
 import { asBytes } from '../../protocol/bytes.ts'
 import { TabgridError } from '../../protocol/errors.ts'
 import type { CommView, JobInfo } from '../../protocol/job.ts'
-import type { ClockView } from '../../protocol/messages.ts'
+import type { ClockTime, ClockView } from '../../protocol/messages.ts'
 import type { Engine } from '../gpu/engine.ts'
 import type { CoordinatorLink } from '../transport/coordinator.ts'
 import { sha256Hex } from '../transport/digest.ts'
@@ -250,7 +250,7 @@ export class Session implements LoopHost {
     this.status.workerId = this.me
     this.status.job = hello.job
     this.setPaths(hello.paths)
-    this.engine = backend.create(this.plan)
+    this.engine = timedApply(backend.create(this.plan), this.status.time)
     this.inbox = new Inbox(this.plan, this.job.hyper.batch, this.me, this.engine, this.status, () => this.notify(), {
       report: (from, clock, kind) => void link.request('report', { type: 'report', from, clock, kind }).catch((e: Error) => console.warn(e.message)),
       digest: sha256Hex,
@@ -301,7 +301,18 @@ export class Session implements LoopHost {
     this.notify()
     if (!this.me || this.destroyed) return
     await this.deps.link
-      .request('stats', { type: 'stats', samplesPerSecond: this.status.samplesPerSecond, bytes: { ...this.status.bytes } })
+      .request('stats', { type: 'stats', samplesPerSecond: this.status.samplesPerSecond, bytes: { ...this.status.bytes }, time: { ...this.status.time } })
       .catch(() => undefined)
   }
+}
+
+/** The engine, with the time its `apply` calls take (peers' updates, server aggregates, undos) added to `time`. */
+function timedApply(engine: Engine, time: ClockTime): Engine {
+  const apply = engine.apply.bind(engine)
+  engine.apply = (parts, rows) => {
+    const t = performance.now()
+    apply(parts, rows)
+    time.applyMs += performance.now() - t
+  }
+  return engine
 }

@@ -1,6 +1,6 @@
 // What a worker shows about itself: phase, clocks, throughput, peers and bytes; and a samples/s meter.
 import type { JobInfo } from '../../protocol/job.ts'
-import type { LinkState, WorkerBytes } from '../../protocol/messages.ts'
+import type { ClockTime, LinkState, WorkerBytes } from '../../protocol/messages.ts'
 
 export interface WorkerStatus {
   phase: 'starting' | 'connecting' | 'linking' | 'waiting' | 'training' | 'waiting-slowest' | 'waiting-updates' | 'idle' | 'done' | 'left' | 'error'
@@ -37,6 +37,8 @@ export interface WorkerStatus {
   /** Update parts this tab clipped to the job's norm bounds (gradient clipping). */
   clipped: number
   sspWaitMs: number
+  /** Where this tab's clocks went (ms summed over `time.clocks`): reported with its stats. */
+  time: ClockTime
   error?: string
 }
 
@@ -68,6 +70,7 @@ export function initialStatus(): WorkerStatus {
     corrections: 0,
     clipped: 0,
     sspWaitMs: 0,
+    time: { clocks: 0, engineMs: 0, sendMs: 0, applyMs: 0, waitMs: 0, otherMs: 0 },
   }
 }
 

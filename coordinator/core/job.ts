@@ -7,7 +7,7 @@ import { reject, type Rejection } from '../../protocol/errors.ts'
 import { encodeFrame, encodeParts, readFrame, type RawFrame } from '../../protocol/frames.ts'
 import type { JobInfo, JobState, JobSummary } from '../../protocol/job.ts'
 import { MAX_DEPARTED, MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
-import type { LeaseGrant, Msg, Replies, ServerEvents, WorkerBytes } from '../../protocol/messages.ts'
+import type { ClockTime, LeaseGrant, Msg, Replies, ServerEvents, WorkerBytes } from '../../protocol/messages.ts'
 import { encodeShard } from '../../protocol/shard.ts'
 import { asBytes, packBinaries } from '../../protocol/bytes.ts'
 import type { Dataset } from '../data/index.ts'
@@ -52,6 +52,8 @@ export interface Member {
   lastLoss: number | null
   firstLoss: number | null
   bytes: WorkerBytes
+  /** Where its clocks went, as it last reported. */
+  time?: ClockTime
 }
 
 export interface JobOptions {
@@ -380,6 +382,7 @@ export class JobCore {
     const me = this.members.get(worker)!
     me.samplesPerSecond = m.samplesPerSecond
     me.bytes = { ...m.bytes }
+    if (m.time) me.time = { ...m.time }
     return { ok: true }
   }
 
