@@ -34,6 +34,8 @@ export interface EpochReport {
 export class ShardLedger {
   private readonly pool: Array<[number, number]> = []
   private readonly leases = new Map<string, Lease>()
+  /** The same leases by worker: an update looks up its sender's lease without scanning every lease of the job. */
+  private readonly byWorker = new Map<string, Map<string, Lease>>()
   private readonly completed: Array<Map<number, string>> = []
   private seq = 0
   private doneCount = 0
@@ -71,7 +73,8 @@ export class ShardLedger {
   }
 
   leasesOf(worker: string): Lease[] {
-    return [...this.leases.values()].filter((l) => l.worker === worker)
+    const held = this.byWorker.get(worker)
+    return held ? [...held.values()] : []
   }
 
   outstanding(): Lease[] {
@@ -83,6 +86,9 @@ export class ShardLedger {
     if (!next) return null
     const l: Lease = { id: `L${++this.seq}`, worker, epoch: next[0], shard: next[1], grantedAt: now, rows: 0, lr: 0 }
     this.leases.set(l.id, l)
+    let held = this.byWorker.get(worker)
+    if (!held) this.byWorker.set(worker, (held = new Map()))
+    held.set(l.id, l)
     return l
   }
 
@@ -90,7 +96,7 @@ export class ShardLedger {
   complete(id: string, worker: string): Lease | Rejection {
     const l = this.leases.get(id)
     if (!l || l.worker !== worker) return reject('ERR_LEASE', `lease ${id} is not held by this worker`)
-    this.leases.delete(id)
+    this.drop(l)
     const done = this.completed[l.epoch]
     if (done.has(l.shard)) throw new Error(`ledger invariant broken: shard ${l.shard} of epoch ${l.epoch} completed twice`)
     done.set(l.shard, worker)
@@ -108,8 +114,15 @@ export class ShardLedger {
   expire(id: string): void {
     const l = this.leases.get(id)
     if (!l) return
-    this.leases.delete(id)
+    this.drop(l)
     this.toPool(l.epoch, l.shard)
+  }
+
+  private drop(l: Lease): void {
+    this.leases.delete(l.id)
+    const held = this.byWorker.get(l.worker)
+    held?.delete(l.id)
+    if (held?.size === 0) this.byWorker.delete(l.worker)
   }
 
   /** Front of the pool, in (epoch, shard) order, so the oldest epoch finishes first. */

@@ -49,4 +49,24 @@ describe('ShardLedger', () => {
     }
     expect(l.processors(1).every((w) => w !== undefined)).toBe(true)
   })
+
+  it('knows each worker’s leases through grants, completions, releases and expiries', () => {
+    const l = new ShardLedger(6, 1)
+    const a1 = l.lease('a', 0)!
+    const a2 = l.lease('a', 0)!
+    const b1 = l.lease('b', 0)!
+    expect(l.leasesOf('a').map((x) => x.id)).toEqual([a1.id, a2.id])
+    expect(l.leasesOf('b').map((x) => x.id)).toEqual([b1.id])
+    l.complete(a1.id, 'a')
+    expect(l.leasesOf('a').map((x) => x.id)).toEqual([a2.id])
+    l.expire(a2.id)
+    expect(l.leasesOf('a')).toEqual([])
+    expect(l.release('b').map((x) => x.id)).toEqual([b1.id])
+    expect(l.leasesOf('b')).toEqual([])
+    expect(l.outstanding()).toEqual([])
+    // a worker's lease is its own: another cannot complete it
+    const c = l.lease('c', 0)!
+    expect(l.complete(c.id, 'a')).toMatchObject({ ok: false, code: 'ERR_LEASE' })
+    expect(l.leasesOf('c').map((x) => x.id)).toEqual([c.id])
+  })
 })
