@@ -6,7 +6,7 @@ import type { JobCore, Outbox } from '../coordinator/core/job.ts'
 import { SqliteStore } from '../coordinator/durable/sqlite-store.ts'
 import { JobStore } from '../coordinator/store.ts'
 import { trainStep } from '../model/network.ts'
-import type { Part } from '../model/update.ts'
+import { scaleParts, type Part } from '../model/update.ts'
 import { encodeFrame } from '../protocol/frames.ts'
 
 const WORKERS = 4
@@ -37,13 +37,7 @@ async function once(durable: boolean): Promise<{ updates: number; seconds: numbe
       steps.set(`${s}:${r}`, trainStep(job.plan, job.replica.params, job.data.train.x, job.data.train.y, s * size + r, rows, -1 / rows, job.comm.paths).parts)
     }
   }
-  const stepOf = (shard: number, row: number, rows: number, lr: number): Part[] =>
-    steps.get(`${shard}:${row}`)!.map((p) => {
-      const floats = p.floats.slice()
-      const n = p.form === 'factors' ? rows * job.plan.tensors[p.tensor].rows : floats.length
-      for (let i = 0; i < n; i++) floats[i] *= lr
-      return { ...p, floats }
-    })
+  const stepOf = (shard: number, row: number, rows: number, lr: number): Part[] => scaleParts(job.plan.tensors, steps.get(`${shard}:${row}`)!, rows, lr)
   const state = new Map(ids.map((w) => [w, { clock: 0, prev: -1, lease: null as null | { id: string; shard: number; row: number; lr: number } }]))
   let updates = 0
   const t0 = performance.now()

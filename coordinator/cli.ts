@@ -269,21 +269,21 @@ program
   .option('--out <file>', 'where to write the f32 arena (default JOB-model-at-C.f32)')
   .option('--restart', 'start a new job with the same settings from that model instead of downloading it')
   .action(async (job: string, f: { clock: number; server: string; token: string; out?: string; restart?: boolean }) => {
-    if (f.restart) {
-      const res = await fetch(new URL(`/api/jobs/${encodeURIComponent(job)}/rollback`, f.server), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${f.token}` },
-        body: JSON.stringify({ clock: f.clock }),
-      })
-      const body = (await res.json()) as { id?: string; code?: string; reason?: string }
-      if (!res.ok) throw new RunError(`${res.status}: ${body.code}: ${body.reason}`, res.status === 400 || res.status === 404 ? 2 : 1)
-      console.log(JSON.stringify(body))
-      return
-    }
-    const res = await fetch(new URL(`/api/jobs/${encodeURIComponent(job)}/model?clock=${f.clock}`, f.server), { headers: { authorization: `Bearer ${f.token}` } })
+    const auth = { authorization: `Bearer ${f.token}` }
+    const res = f.restart
+      ? await fetch(new URL(`/api/jobs/${encodeURIComponent(job)}/rollback`, f.server), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...auth },
+          body: JSON.stringify({ clock: f.clock }),
+        })
+      : await fetch(new URL(`/api/jobs/${encodeURIComponent(job)}/model?clock=${f.clock}`, f.server), { headers: auth })
     if (!res.ok) {
       const body = (await res.json().catch(() => ({}))) as { code?: string; reason?: string }
       throw new RunError(`${res.status}: ${body.code ?? 'error'}: ${body.reason ?? res.statusText}`, res.status === 400 || res.status === 404 ? 2 : 1)
+    }
+    if (f.restart) {
+      console.log(JSON.stringify(await res.json()))
+      return
     }
     const out = f.out ?? `${job}-model-at-${f.clock}.f32`
     const bytes = new Uint8Array(await res.arrayBuffer())

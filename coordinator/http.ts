@@ -1,5 +1,4 @@
 // The HTTP side: the two pages, the JSON API under /api, and shards and models as binary.
-import type { DurableStore } from './durable/types.ts'
 import express, { type Request, type Response } from 'express'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -9,7 +8,8 @@ import { CreateJobSchema, type EdgeView, type JobDetail } from '../protocol/job.
 import { toTfjsModel } from '../model/export.ts'
 import type { JobCore } from './core/job.ts'
 import type { DataRoots } from './data/index.ts'
-import { NoHistoryError, type JobStore } from './store.ts'
+import type { DurableStore } from './durable/types.ts'
+import { ClockAheadError, NoHistoryError, type JobStore } from './store.ts'
 
 export interface HttpOptions {
   store: JobStore
@@ -63,6 +63,13 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots }: H
   app.disable('x-powered-by')
   app.use(express.json({ limit: '64kb' }))
 
+  /** Whether the request carries the operator token; answers 401 when it does not. */
+  const operator = (req: Request, res: Response): boolean => {
+    if (req.get('authorization') === `Bearer ${operatorToken}`) return true
+    res.status(401).json(reject('ERR_UNAUTHORIZED'))
+    return false
+  }
+
   const page = (file: string) => (_req: Request, res: Response) => {
     const path = join(clientDir, file)
     if (!existsSync(path)) {
@@ -82,10 +89,7 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots }: H
     res.json([...store.jobs.values()].map((j) => j.summary()))
   })
   app.post('/api/jobs', async (req, res) => {
-    if (req.get('authorization') !== `Bearer ${operatorToken}`) {
-      res.status(401).json(reject('ERR_UNAUTHORIZED'))
-      return
-    }
+    if (!operator(req, res)) return
     const parsed = CreateJobSchema.safeParse(req.body ?? {})
     if (!parsed.success) {
       const i = parsed.error.issues[0]
@@ -117,20 +121,11 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots }: H
       modelAtClock(job, String(req.query.clock), req, res)
       return
     }
-    res.set({
-      'content-type': 'application/octet-stream',
-      'x-tabgrid-layout': `f32le arena of ${job.plan.size} parameters, tensors as GET /api/jobs/${job.id} lists them`,
-      'x-tabgrid-clock': String(job.replica.frontier + 1),
-      'content-disposition': `attachment; filename="${job.id}-model.f32"`,
-    })
-    res.send(Buffer.from(job.replica.params.buffer, job.replica.params.byteOffset, job.replica.params.byteLength))
+    sendArena(res, job, job.replica.params, job.replica.frontier + 1, `${job.id}-model.f32`)
   })
   /** The model as it was at a past clock, rebuilt from the data directory (operator only: it reads the store). */
   const modelAtClock = (job: JobCore, raw: string, req: Request, res: Response) => {
-    if (req.get('authorization') !== `Bearer ${operatorToken}`) {
-      res.status(401).json(reject('ERR_UNAUTHORIZED'))
-      return
-    }
+    if (!operator(req, res)) return
     const clock = Number(raw)
     if (!Number.isInteger(clock) || clock < 0) {
       res.status(400).json(reject('ERR_BAD_MESSAGE', `clock: a whole number ≥ 0, got ${raw}`))
@@ -143,20 +138,11 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots }: H
       historyError(e, res)
       return
     }
-    res.set({
-      'content-type': 'application/octet-stream',
-      'x-tabgrid-layout': `f32le arena of ${job.plan.size} parameters, tensors as GET /api/jobs/${job.id} lists them`,
-      'x-tabgrid-clock': String(clock),
-      'content-disposition': `attachment; filename="${job.id}-model-at-${clock}.f32"`,
-    })
-    res.send(Buffer.from(params.buffer, params.byteOffset, params.byteLength))
+    sendArena(res, job, params, clock, `${job.id}-model-at-${clock}.f32`)
   }
   // A new job from a job's model at a past clock: the operator's way back to a good model.
   app.post('/api/jobs/:id/rollback', async (req, res) => {
-    if (req.get('authorization') !== `Bearer ${operatorToken}`) {
-      res.status(401).json(reject('ERR_UNAUTHORIZED'))
-      return
-    }
+    if (!operator(req, res)) return
     const job = jobOr404(req, res)
     if (!job) return
     const clock = (req.body as { clock?: unknown } | undefined)?.clock
@@ -216,10 +202,21 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots }: H
   return app
 }
 
+/** A model as the raw arena: little-endian f32, its layout and clock in headers, as a download. */
+function sendArena(res: Response, job: JobCore, params: Float32Array, clock: number, filename: string): void {
+  res.set({
+    'content-type': 'application/octet-stream',
+    'x-tabgrid-layout': `f32le arena of ${job.plan.size} parameters, tensors as GET /api/jobs/${job.id} lists them`,
+    'x-tabgrid-clock': String(clock),
+    'content-disposition': `attachment; filename="${filename}"`,
+  })
+  res.send(Buffer.from(params.buffer, params.byteOffset, params.byteLength))
+}
+
 /** A history request the store cannot answer: 409 without a data directory, 410 for a pruned clock, 400 past the model. */
 function historyError(e: unknown, res: Response): void {
   if (e instanceof NoHistoryError) res.status(409).json(reject('ERR_LOG_TRUNCATED', e.message))
-  else if (e instanceof RangeError && /past the job/.test(e.message)) res.status(400).json(reject('ERR_BAD_MESSAGE', e.message))
+  else if (e instanceof ClockAheadError) res.status(400).json(reject('ERR_BAD_MESSAGE', e.message))
   else if (e instanceof RangeError) res.status(410).json(reject('ERR_LOG_TRUNCATED', e.message))
   else throw e
 }

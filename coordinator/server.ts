@@ -1,5 +1,4 @@
 // Starts a coordinator: HTTP app + socket.io on one port, the job store, the periodic duties.
-import { SqliteStore } from './durable/sqlite-store.ts'
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -12,6 +11,7 @@ import { Edge } from './edge/edge.ts'
 import type { EdgeOptions } from './edge/options.ts'
 import { boundedParser } from './edge/parser.ts'
 import { defenceLogger } from './defence-log.ts'
+import { SqliteStore } from './durable/sqlite-store.ts'
 import { EvalPool } from './eval-pool.ts'
 import { createApp } from './http.ts'
 import { attachWorkers, SocketOutbox, type WorkerServer } from './socket.ts'

@@ -1,5 +1,6 @@
 // The coordinator's jobs: creation from a spec (dataset → model plan → shards) and lookup.
 import { randomBytes } from 'node:crypto'
+import { arenaBytes, arenaFromBytes, initParams } from '../model/params.ts'
 import { planModel, type ModelPlan } from '../model/plan.ts'
 import { ModelSpecError, parseModelSpec, presetSpec, type ModelSpec } from '../model/spec.ts'
 import { CreateJobSchema, type CreateJob } from '../protocol/job.ts'
@@ -8,7 +9,6 @@ import { JobCore, type JobOptions, type Outbox, type ResumeState } from './core/
 import { StoreJournal } from './durable/journal.ts'
 import { modelAt, resumeState } from './durable/replay.ts'
 import type { DurableStore } from './durable/types.ts'
-import { arenaBytes, arenaFromBytes, initParams } from '../model/params.ts'
 import type { Evaluator } from './core/evaluator.ts'
 import { confineSpec, loadDataset, type DataRoots, type Dataset } from './data/index.ts'
 import type { Split } from './data/types.ts'
@@ -52,8 +52,8 @@ export class JobStore {
    * Makes every job the durable store holds that had not ended again, from its last snapshot and log; a job that
    * cannot be made (its data gone, say) is marked failed. Returns what happened to each, for the log.
    */
-  async resume(): Promise<Array<{ id: string; ok: boolean; clock?: number; error?: string }>> {
-    const out: Array<{ id: string; ok: boolean; clock?: number; error?: string }> = []
+  async resume(): Promise<Resumed[]> {
+    const out: Resumed[] = []
     for (const j of this.durable?.jobs() ?? []) {
       if (j.state === 'done' || j.state === 'failed' || this.jobs.has(j.id)) continue
       try {
@@ -69,8 +69,8 @@ export class JobStore {
 
   /**
    * A new job with `job`'s spec that starts from its model at `clock`, rebuilt from the data directory. Throws a
-   * RangeError for a clock the store cannot rebuild (before the oldest kept snapshot, past the job's model) and an
-   * Error without a data directory.
+   * ClockAheadError past the job's model, a RangeError before the oldest kept snapshot, and a NoHistoryError without a
+   * data directory.
    */
   async rollback(job: JobCore, clock: number): Promise<JobCore> {
     const params = this.modelAt(job, clock)
@@ -81,7 +81,7 @@ export class JobStore {
   /** `job`'s model at a past clock, from the data directory (errors as `rollback`'s). */
   modelAt(job: JobCore, clock: number): Float32Array {
     if (!this.durable) throw new NoHistoryError('this coordinator keeps no history (it runs without a data directory)')
-    if (clock > job.replica.frontier) throw new RangeError(`clock ${clock} is past the job's model (clock ${job.replica.frontier})`)
+    if (clock > job.replica.frontier) throw new ClockAheadError(`clock ${clock} is past the job's model (clock ${job.replica.frontier})`)
     return modelAt(job.plan, this.startOf(job.id, job.plan), this.durable, job.id, clock).params
   }
 
@@ -180,8 +180,19 @@ export class JobStore {
   }
 }
 
+/** What became of a kept job at start: resumed at a clock, or failed with an error. */
+export interface Resumed {
+  id: string
+  ok: boolean
+  clock?: number
+  error?: string
+}
+
 /** A job's history was asked of a coordinator that keeps none. */
 export class NoHistoryError extends Error {}
+
+/** A clock past the job's model was asked for. */
+export class ClockAheadError extends RangeError {}
 
 /** A preset name or a layer list (already a parsed JSON object) as a checked model description. */
 export function resolveModel(model: CreateJob['model'], classes: number): ModelSpec {

@@ -1,6 +1,6 @@
 // Per-tensor norm clipping of an update, per unit of rate: what every honest worker applies and the guard checks.
 import type { TensorSpec } from './layers/types.ts'
-import type { Part } from './update.ts'
+import { scalePart, type Part } from './update.ts'
 
 /**
  * Per tensor, the largest norm an update part may have per unit of rate (the lease's lr), in each form; 0 where the
@@ -47,15 +47,8 @@ export function clipParts(tensors: readonly TensorSpec[], parts: readonly Part[]
       continue
     }
     const c = (CLIP_MARGIN * bound) / n
-    const end = p.form === 'dense' ? p.floats.length : rows * tensors[p.tensor].rows
-    const kept = p.floats.slice()
-    const back = p.floats.slice()
-    for (let i = 0; i < end; i++) {
-      kept[i] = c * p.floats[i]
-      back[i] = -(1 - c) * p.floats[i]
-    }
-    out.push({ ...p, floats: kept })
-    excess.push({ ...p, floats: back })
+    out.push(scalePart(tensors[p.tensor], p, rows, c))
+    excess.push(scalePart(tensors[p.tensor], p, rows, -(1 - c)))
   }
   return { parts: out, excess }
 }

@@ -62,17 +62,27 @@ export function applyParts(arena: Float32Array, tensors: readonly TensorSpec[], 
   for (const p of parts) applyPart(arena, tensors[p.tensor], p, rows)
 }
 
-/** The part that undoes p: U negated for factors (UᵀV is linear in U), every value for dense. */
-export function negatePart(t: TensorSpec, p: Part, rows: number): Part {
+/** The part whose change is c times p's: U scaled for factors (UᵀV is linear in U; V stays the inputs), every value for dense. */
+export function scalePart(t: TensorSpec, p: Part, rows: number, c: number): Part {
   const floats = p.floats.slice()
   const n = p.form === 'factors' ? rows * t.rows : floats.length
-  for (let i = 0; i < n; i++) floats[i] = -floats[i]
+  for (let i = 0; i < n; i++) floats[i] *= c
   return { ...p, floats }
+}
+
+/** Every part scaled as by scalePart. */
+export function scaleParts(tensors: readonly TensorSpec[], parts: readonly Part[], rows: number, c: number): Part[] {
+  return parts.map((p) => scalePart(tensors[p.tensor], p, rows, c))
+}
+
+/** The part that undoes p: scalePart by −1. */
+export function negatePart(t: TensorSpec, p: Part, rows: number): Part {
+  return scalePart(t, p, rows, -1)
 }
 
 /** The parts that undo `parts` (each negated as by negatePart). */
 export function negateParts(tensors: readonly TensorSpec[], parts: readonly Part[], rows: number): Part[] {
-  return parts.map((p) => negatePart(tensors[p.tensor], p, rows))
+  return scaleParts(tensors, parts, rows, -1)
 }
 
 /** Adds the dense (`ps`) parts into per-tensor running sums (a copy starts a tensor's sum); others are ignored. */

@@ -152,7 +152,6 @@ export class Loop {
     const clocks = h.inbox.clocks!
     const s = h.job.hyper.staleness
     let asked = performance.now()
-    const started = asked
     for (;;) {
       if (!h.running()) return
       const view = h.view()
@@ -168,7 +167,6 @@ export class Loop {
       }
       await h.changed(overdue)
     }
-    h.status.sspWaitMs += performance.now() - started
   }
 
   /** After the job ends, applies every update the coordinator holds, so this replica matches its replica. */

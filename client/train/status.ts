@@ -36,7 +36,6 @@ export interface WorkerStatus {
   corrections: number
   /** Update parts this tab clipped to the job's norm bounds (gradient clipping). */
   clipped: number
-  sspWaitMs: number
   /** Where this tab's clocks went (ms summed over `time.clocks`): reported with its stats. */
   time: ClockTime
   error?: string
@@ -69,7 +68,6 @@ export function initialStatus(): WorkerStatus {
     mismatches: 0,
     corrections: 0,
     clipped: 0,
-    sspWaitMs: 0,
     time: { clocks: 0, engineMs: 0, sendMs: 0, applyMs: 0, waitMs: 0, otherMs: 0 },
   }
 }

@@ -15,13 +15,15 @@ export interface Rebuilt {
   removed: number
   /** Rows of the updates added, less those of the updates taken out. */
   rows: number
+  /** What the snapshot it started from kept besides the model (undefined from `initial`). */
+  meta: unknown
 }
 
 /**
  * The model with every accepted update of clock ≤ `clock` that no quarantine took back (a RangeError for a clock
- * before the oldest kept snapshot): the newest snapshot at or below
- * `clock` (or `initial`, the job's starting model), plus the logged updates after its frontier, minus those it holds that a quarantine undid
- * after it was taken. Updates are linear, so this is the replica's model at that clock up to float order.
+ * before the oldest kept snapshot): the newest snapshot at or below `clock` (or `initial`, the job's starting model),
+ * plus the logged updates after its frontier, minus those it holds that a quarantine undid after it was taken.
+ * Updates are linear, so this is the replica's model at that clock up to float order.
  *
  * @example
  * const m = modelAt(plan, initialParams, store, 'j-1', 120).params
@@ -42,7 +44,7 @@ export function modelAt(plan: ModelPlan, initial: Float32Array, store: DurableSt
   }
   const out = snap ? store.undoneSince(job, from, snap.seq) : []
   for (const u of out) rows -= apply(plan, params, u, -1)
-  return { params, from, added, removed: out.length, rows }
+  return { params, from, added, removed: out.length, rows, meta: snap?.meta }
 }
 
 /** Adds (or takes out) one logged update; returns its rows. */
@@ -59,7 +61,6 @@ function apply(plan: ModelPlan, params: Float32Array, u: LoggedUpdate, sign: 1 |
 export function resumeState(plan: ModelPlan, initial: Float32Array, store: DurableStore, job: string): ResumeState {
   const top = store.topClock(job)
   const r = modelAt(plan, initial, store, job, top)
-  const snap = store.latestSnapshot(job, top)
-  const before = (snap?.meta as { samples?: number } | undefined)?.samples ?? 0
+  const before = (r.meta as { samples?: number } | undefined)?.samples ?? 0
   return { params: r.params, clock: top + 1, completions: store.completions(job), samples: before + r.rows }
 }

@@ -50,6 +50,8 @@ export class SqliteStore implements DurableStore {
   private readonly pending: Array<() => void> = []
   private timer: NodeJS.Timeout | null = null
   private readonly seqs = new Map<string, number>()
+  /** Statements compiled once each: writes run per accepted update. */
+  private readonly statements = new Map<string, Database.Statement>()
   private closed = false
 
   private constructor(
@@ -83,36 +85,36 @@ export class SqliteStore implements DurableStore {
   }
 
   saveJob(job: StoredJob): void {
-    this.write(() => this.db.prepare('INSERT OR REPLACE INTO jobs (id, spec, state, created) VALUES (?, ?, ?, ?)').run(job.id, JSON.stringify(job.spec), job.state, job.createdAt))
+    this.write(() => this.sql('INSERT OR REPLACE INTO jobs (id, spec, state, created) VALUES (?, ?, ?, ?)').run(job.id, JSON.stringify(job.spec), job.state, job.createdAt))
   }
 
   jobs(): StoredJob[] {
     this.flush()
-    const rows = this.db.prepare('SELECT id, spec, state, created FROM jobs ORDER BY created').all() as Array<{ id: string; spec: string; state: string; created: number }>
+    const rows = this.sql('SELECT id, spec, state, created FROM jobs ORDER BY created').all() as Array<{ id: string; spec: string; state: string; created: number }>
     return rows.map((r) => ({ id: r.id, spec: JSON.parse(r.spec) as unknown, state: r.state as StoredJob['state'], createdAt: r.created }))
   }
 
   setState(job: string, state: StoredJob['state']): void {
-    this.write(() => this.db.prepare('UPDATE jobs SET state = ? WHERE id = ?').run(state, job))
+    this.write(() => this.sql('UPDATE jobs SET state = ? WHERE id = ?').run(state, job))
   }
 
   complete(job: string, c: Completion): void {
-    this.write(() => this.db.prepare('INSERT OR REPLACE INTO completions (job, epoch, shard, worker) VALUES (?, ?, ?, ?)').run(job, c.epoch, c.shard, c.worker))
+    this.write(() => this.sql('INSERT OR REPLACE INTO completions (job, epoch, shard, worker) VALUES (?, ?, ?, ?)').run(job, c.epoch, c.shard, c.worker))
   }
 
   reopen(job: string, epoch: number, shard: number): void {
-    this.write(() => this.db.prepare('DELETE FROM completions WHERE job = ? AND epoch = ? AND shard = ?').run(job, epoch, shard))
+    this.write(() => this.sql('DELETE FROM completions WHERE job = ? AND epoch = ? AND shard = ?').run(job, epoch, shard))
   }
 
   completions(job: string): Completion[] {
     this.flush()
-    return this.db.prepare('SELECT epoch, shard, worker FROM completions WHERE job = ? ORDER BY epoch, shard').all(job) as Completion[]
+    return this.sql('SELECT epoch, shard, worker FROM completions WHERE job = ? ORDER BY epoch, shard').all(job) as Completion[]
   }
 
   topClock(job: string): number {
     this.flush()
-    const u = this.db.prepare('SELECT MAX(clock) AS c FROM updates WHERE job = ? AND undone_at IS NULL').get(job) as { c: number | null }
-    const s = this.db.prepare('SELECT MAX(frontier) AS c FROM snapshots WHERE job = ?').get(job) as { c: number | null }
+    const u = this.sql('SELECT MAX(clock) AS c FROM updates WHERE job = ? AND undone_at IS NULL').get(job) as { c: number | null }
+    const s = this.sql('SELECT MAX(frontier) AS c FROM snapshots WHERE job = ?').get(job) as { c: number | null }
     return Math.max(u.c ?? -1, s.c ?? -1)
   }
 
@@ -120,13 +122,13 @@ export class SqliteStore implements DurableStore {
     const seq = this.nextSeq(job)
     const frame = Buffer.from(u.frame.buffer, u.frame.byteOffset, u.frame.byteLength)
     const crc = crc32(frame)
-    this.write(() => this.db.prepare('INSERT INTO updates (job, seq, worker, clock, frame, crc) VALUES (?, ?, ?, ?, ?, ?)').run(job, seq, u.worker, u.clock, frame, crc))
+    this.write(() => this.sql('INSERT INTO updates (job, seq, worker, clock, frame, crc) VALUES (?, ?, ?, ?, ?, ?)').run(job, seq, u.worker, u.clock, frame, crc))
     return seq
   }
 
   undo(job: string, worker: string, after: number): number {
     const seq = this.nextSeq(job)
-    this.write(() => this.db.prepare('UPDATE updates SET undone_at = ? WHERE job = ? AND worker = ? AND clock > ? AND undone_at IS NULL').run(seq, job, worker, after))
+    this.write(() => this.sql('UPDATE updates SET undone_at = ? WHERE job = ? AND worker = ? AND clock > ? AND undone_at IS NULL').run(seq, job, worker, after))
     return seq
   }
 
@@ -134,51 +136,51 @@ export class SqliteStore implements DurableStore {
     const seq = this.nextSeq(job)
     const params = Buffer.from(s.params.buffer, s.params.byteOffset, s.params.byteLength)
     this.write(() =>
-      this.db.prepare('INSERT INTO snapshots (job, seq, frontier, params, meta, crc, at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(job, seq, s.frontier, params, JSON.stringify(s.meta), crc32(params), s.at),
+      this.sql('INSERT INTO snapshots (job, seq, frontier, params, meta, crc, at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(job, seq, s.frontier, params, JSON.stringify(s.meta), crc32(params), s.at),
     )
   }
 
   oldestFrontier(job: string): number | undefined {
     this.flush()
-    const r = this.db.prepare('SELECT MIN(frontier) AS f FROM snapshots WHERE job = ? AND frontier >= 0').get(job) as { f: number | null }
+    const r = this.sql('SELECT MIN(frontier) AS f FROM snapshots WHERE job = ? AND frontier >= 0').get(job) as { f: number | null }
     return r.f ?? undefined
   }
 
   latestSnapshot(job: string, maxFrontier = Number.MAX_SAFE_INTEGER): SnapshotRecord | undefined {
     this.flush()
-    const r = this.db.prepare('SELECT * FROM snapshots WHERE job = ? AND frontier <= ? ORDER BY seq DESC LIMIT 1').get(job, maxFrontier) as SnapRow | undefined
+    const r = this.sql('SELECT * FROM snapshots WHERE job = ? AND frontier <= ? ORDER BY seq DESC LIMIT 1').get(job, maxFrontier) as SnapRow | undefined
     return r && { frontier: r.frontier, seq: r.seq, params: new Uint8Array(r.params), meta: JSON.parse(r.meta) as unknown, at: r.at }
   }
 
   updates(job: string, fromClock: number, toClock: number): LoggedUpdate[] {
     this.flush()
-    const rows = this.db.prepare('SELECT * FROM updates WHERE job = ? AND clock > ? AND clock <= ? ORDER BY seq').all(job, fromClock, toClock) as Row[]
+    const rows = this.sql('SELECT * FROM updates WHERE job = ? AND clock > ? AND clock <= ? ORDER BY seq').all(job, fromClock, toClock) as Row[]
     return rows.map(logged)
   }
 
   undoneSince(job: string, frontier: number, seq: number): LoggedUpdate[] {
     this.flush()
-    const rows = this.db.prepare('SELECT * FROM updates WHERE job = ? AND clock <= ? AND undone_at > ? ORDER BY seq').all(job, frontier, seq) as Row[]
+    const rows = this.sql('SELECT * FROM updates WHERE job = ? AND clock <= ? AND undone_at > ? ORDER BY seq').all(job, frontier, seq) as Row[]
     return rows.map(logged)
   }
 
   prune(job: string, keep: number): void {
     this.flush()
-    const kept = this.db.prepare('SELECT seq, frontier FROM snapshots WHERE job = ? AND frontier >= 0 ORDER BY seq DESC LIMIT ?').all(job, Math.max(1, keep)) as Array<{ seq: number; frontier: number }>
+    const kept = this.sql('SELECT seq, frontier FROM snapshots WHERE job = ? AND frontier >= 0 ORDER BY seq DESC LIMIT ?').all(job, Math.max(1, keep)) as Array<{ seq: number; frontier: number }>
     if (!kept.length) return
     const oldest = kept[kept.length - 1]
     this.db.transaction(() => {
       // the job's starting model (frontier −1) stays: a job started from another's past model is rebuilt from it
-      this.db.prepare('DELETE FROM snapshots WHERE job = ? AND seq < ? AND frontier >= 0').run(job, oldest.seq)
+      this.sql('DELETE FROM snapshots WHERE job = ? AND seq < ? AND frontier >= 0').run(job, oldest.seq)
       // what the oldest kept snapshot holds, except updates undone after it (a rollback from it takes those out)
-      this.db.prepare('DELETE FROM updates WHERE job = ? AND clock <= ? AND (undone_at IS NULL OR undone_at <= ?)').run(job, oldest.frontier, oldest.seq)
+      this.sql('DELETE FROM updates WHERE job = ? AND clock <= ? AND (undone_at IS NULL OR undone_at <= ?)').run(job, oldest.frontier, oldest.seq)
     })()
   }
 
   disk(job: string): DiskUse {
     this.flush()
-    const u = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(frame)), 0) AS b FROM updates WHERE job = ?').get(job) as { n: number; b: number }
-    const s = this.db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(params) + LENGTH(meta)), 0) AS b FROM snapshots WHERE job = ?').get(job) as { n: number; b: number }
+    const u = this.sql('SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(frame)), 0) AS b FROM updates WHERE job = ?').get(job) as { n: number; b: number }
+    const s = this.sql('SELECT COUNT(*) AS n, COALESCE(SUM(LENGTH(params) + LENGTH(meta)), 0) AS b FROM snapshots WHERE job = ?').get(job) as { n: number; b: number }
     return { updates: u.n, snapshots: s.n, bytes: u.b + s.b }
   }
 
@@ -191,7 +193,7 @@ export class SqliteStore implements DurableStore {
     const seqs = [...this.seqs]
     this.db.transaction(() => {
       for (const w of batch) w()
-      const put = this.db.prepare('INSERT OR REPLACE INTO seqs (job, seq) VALUES (?, ?)')
+      const put = this.sql('INSERT OR REPLACE INTO seqs (job, seq) VALUES (?, ?)')
       for (const [job, seq] of seqs) put.run(job, seq)
     })()
   }
@@ -201,6 +203,12 @@ export class SqliteStore implements DurableStore {
     this.flush()
     this.closed = true
     this.db.close()
+  }
+
+  private sql(text: string): Database.Statement {
+    let st = this.statements.get(text)
+    if (!st) this.statements.set(text, (st = this.db.prepare(text)))
+    return st
   }
 
   private write(w: () => void): void {
@@ -226,16 +234,16 @@ export class SqliteStore implements DurableStore {
   /** Drops records whose checksum fails: a damaged update and its job's later ones, a damaged snapshot alone. */
   private dropDamaged(): void {
     const firstBad = new Map<string, number>()
-    for (const r of this.db.prepare('SELECT job, seq, frame, crc FROM updates ORDER BY job, seq').iterate() as Iterable<Pick<Row, 'job' | 'seq' | 'frame' | 'crc'>>) {
+    for (const r of this.sql('SELECT job, seq, frame, crc FROM updates ORDER BY job, seq').iterate() as Iterable<Pick<Row, 'job' | 'seq' | 'frame' | 'crc'>>) {
       if (!firstBad.has(r.job) && crc32(r.frame) !== r.crc) firstBad.set(r.job, r.seq)
     }
     for (const [job, seq] of firstBad) {
-      const n = this.db.prepare('DELETE FROM updates WHERE job = ? AND seq >= ?').run(job, seq).changes
+      const n = this.sql('DELETE FROM updates WHERE job = ? AND seq >= ?').run(job, seq).changes
       this.log.warn({ job, seq, dropped: n }, 'damaged update records in the data store: dropped from the first bad one on')
     }
-    for (const r of this.db.prepare('SELECT job, seq, params, crc FROM snapshots').all() as Array<Pick<SnapRow, 'job' | 'seq' | 'params' | 'crc'>>) {
+    for (const r of this.sql('SELECT job, seq, params, crc FROM snapshots').all() as Array<Pick<SnapRow, 'job' | 'seq' | 'params' | 'crc'>>) {
       if (crc32(r.params) === r.crc) continue
-      this.db.prepare('DELETE FROM snapshots WHERE job = ? AND seq = ?').run(r.job, r.seq)
+      this.sql('DELETE FROM snapshots WHERE job = ? AND seq = ?').run(r.job, r.seq)
       this.log.warn({ job: r.job, seq: r.seq }, 'a damaged snapshot in the data store: dropped')
     }
   }

@@ -5,8 +5,7 @@ import { createCpuEngine } from '../../client/gpu/cpu-engine.ts'
 import { CoordinatorLink, type WorkerSocket } from '../../client/transport/coordinator.ts'
 import { arenaFromBytes } from '../../model/params.ts'
 import { planModel } from '../../model/plan.ts'
-import type { Part } from '../../model/update.ts'
-import type { TensorSpec } from '../../model/layers/types.ts'
+import { scaleParts } from '../../model/update.ts'
 import { asBytes } from '../../protocol/bytes.ts'
 import type { Rejection } from '../../protocol/errors.ts'
 import { encodeFrame } from '../../protocol/frames.ts'
@@ -33,16 +32,6 @@ export interface HostileReport {
   /** The peers named in p2pTo of the last update sent. */
   p2pTo: string[]
   error: string | null
-}
-
-/** The change each part makes, times c: U of factors (UᵀV is linear in U), every value of a dense delta. */
-function scaled(parts: readonly Part[], rows: number, tensors: readonly TensorSpec[], c: number): Part[] {
-  return parts.map((p) => {
-    const floats = p.floats.slice()
-    const n = p.form === 'factors' ? rows * tensors[p.tensor].rows : floats.length
-    for (let i = 0; i < n; i++) floats[i] *= c
-    return { ...p, floats }
-  })
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -118,7 +107,7 @@ async function attack(o: HostileOptions): Promise<void> {
         while (alive() && view.min < clock - staleness) await sleep(20)
         const rows = Math.min(batch, shard.n - row0)
         const step = await engine.step(row0, rows, -lease.lr / rows, comm.now!.paths)
-        const parts = scaled(step.parts, rows, plan.tensors, o.factor)
+        const parts = scaleParts(plan.tensors, step.parts, rows, o.factor)
         report.p2pTo = [...peers]
         report.sent++
         try {

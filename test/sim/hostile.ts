@@ -9,7 +9,7 @@ import type { Backend, Session } from '../../client/train/session.ts'
 import type { ServerOptions } from '../../coordinator/server.ts'
 import type { TensorSpec } from '../../model/layers/types.ts'
 import { evaluate } from '../../model/network.ts'
-import type { Part } from '../../model/update.ts'
+import { scaleParts, type Part } from '../../model/update.ts'
 import type { ErrorCode } from '../../protocol/errors.ts'
 import { checkParts, decodeFrame, encodeFrame, toChunks } from '../../protocol/frames.ts'
 import type { CreateJob, Hyper } from '../../protocol/job.ts'
@@ -57,19 +57,9 @@ export const CAUGHT: Record<AttackName, { codes: readonly ErrorCode[]; or?: 'bac
 /** Rewrites a step's parts (already scaled, −lr/B) before they leave the worker; its own model keeps the honest step. */
 export type Lie = (parts: readonly Part[], rows: number, tensors: readonly TensorSpec[]) => Part[]
 
-/** Floats of a part that carry its size: U for factors (the change UᵀV is linear in U), every value for dense. */
-function uLength(p: Part, rows: number, t: TensorSpec): number {
-  return p.form === 'factors' ? rows * t.rows : p.floats.length
-}
-
 /** The change each part makes, times c (×10⁶, sign flip ×−1000). */
 export function scaled(c: number): Lie {
-  return (parts, rows, tensors) =>
-    parts.map((p) => {
-      const floats = p.floats.slice()
-      for (let i = 0, n = uLength(p, rows, tensors[p.tensor]); i < n; i++) floats[i] *= c
-      return { ...p, floats }
-    })
+  return (parts, rows, tensors) => scaleParts(tensors, parts, rows, c)
 }
 
 /** Every float ±3·10³⁸ (finite, so schema-valid; their products are not). */
