@@ -96,6 +96,8 @@ export interface JobSummary {
   minClock: number
   maxClock: number
   maxObservedStaleness: number
+  /** Joiners' first updates that arrived after the min passed their clock, counted at the min instead. */
+  rebased: number
   epoch: number
   shardsDone: number
   shardsTotal: number

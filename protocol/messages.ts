@@ -185,7 +185,8 @@ export interface Replies {
   signal: { ok: true }
   ready: { ok: true } & Snapshot
   lease: { ok: true; lease: LeaseGrant | null; done: boolean }
-  update: { ok: true }
+  /** `clock`: what the update counts as; a joiner's first update past the min is re-based to the min. */
+  update: { ok: true; clock: number }
   'shard-done': { ok: true }
   resend: { ok: true; count: number }
   report: { ok: true; relayed: boolean }

@@ -66,6 +66,8 @@ export class Inbox {
   psUpTo = 0
   /** The job's corrections applied (or already inside the snapshot). */
   corrections = 0
+  /** Server aggregates and min-clock moves held while this worker's first update awaits the clock it counts at. */
+  private heldServer: Early[] | null = null
 
   constructor(
     private readonly plan: ModelPlan,
@@ -204,6 +206,25 @@ export class Inbox {
     }
   }
 
+  /**
+   * This worker's first update is on its way and the coordinator may count it at a later clock than it was stamped
+   * with: until `releaseServer` says which, server aggregates wait (one of them may sum its ps parts in).
+   */
+  holdServer(): void {
+    this.heldServer ??= []
+  }
+
+  /** The first update counts at `clock` (null: it was refused) with these ps parts; held aggregates apply now. */
+  releaseServer(clock: number | null, ps: Part[]): void {
+    const held = this.heldServer ?? []
+    this.heldServer = null
+    if (clock !== null) this.own(clock, ps)
+    for (const e of held) {
+      if (e.kind === 'aggregate') this.aggregate(e.a)
+      else if (e.kind === 'clock') this.clock(e.min)
+    }
+  }
+
   /** This worker's own update for `clock` carried these ps parts (already applied by its step). */
   own(clock: number, ps: Part[]): void {
     if (ps.length) this.ownPs.set(clock, ps)
@@ -214,8 +235,8 @@ export class Inbox {
    * nothing for them (no ps part in those clocks), so every aggregate below `min` is in.
    */
   clock(min: number): void {
-    if (!this.clocks) {
-      this.early.push({ kind: 'clock', min })
+    if (!this.clocks || this.heldServer) {
+      ;(this.heldServer ?? this.early).push({ kind: 'clock', min })
       return
     }
     this.psUpTo = Math.max(this.psUpTo, min)
@@ -223,8 +244,8 @@ export class Inbox {
 
   /** The server's sum of every ps part of clocks [from, to): applied without this worker's own share. */
   aggregate(a: Aggregate): void {
-    if (!this.clocks) {
-      this.early.push({ kind: 'aggregate', a })
+    if (!this.clocks || this.heldServer) {
+      ;(this.heldServer ?? this.early).push({ kind: 'aggregate', a })
       return
     }
     if (a.to <= this.psUpTo) return

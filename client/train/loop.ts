@@ -116,15 +116,31 @@ export class Loop {
       const engineMs = sendStart - engineStart - (time.applyMs - applyAtEngine)
       status.clipped += excess.length
       const sf = parts.filter((p) => p.path === 'sf')
-      h.inbox.own(clock, parts.filter((p) => p.path === 'ps'))
+      const ps = parts.filter((p) => p.path === 'ps')
+      // The coordinator may count a first update at a later clock (a joiner's, past the min: SspTable), and then
+      // relays it to every peer with that clock (the direct copy, with the old one, gets dropped). The next clock
+      // waits for that answer.
+      const first = prev === -1
+      if (!first) h.inbox.own(clock, ps)
       const p2pTo = h.mesh.broadcast(encodeFrame({ clock, prev, rows, parts: sf }), this.fanout())
       // Not awaited: socket.io keeps order, so the next clock need not wait a round trip to the coordinator.
       // A rejection surfaces at the next clock (or before shard-done) and stops the loop.
       const frame = encodeFrame({ clock, prev, rows, parts })
       const ack = link.request('update', { type: 'update', loss: step.loss, correct: step.correct, p2pTo, frame, view })
-      ack.catch(() => undefined)
-      acks.push(ack)
-      if (acks.length > MAX_UNACKED) await acks.shift()
+      if (first) {
+        h.inbox.holdServer()
+        let at: number | null = null
+        try {
+          at = (await ack).clock
+        } finally {
+          h.inbox.releaseServer(at, ps)
+        }
+        clock = at
+      } else {
+        ack.catch(() => undefined)
+        acks.push(ack)
+        if (acks.length > MAX_UNACKED) await acks.shift()
+      }
       const end = performance.now()
       time.clocks++
       time.waitMs += Math.max(0, waited)

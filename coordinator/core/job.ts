@@ -290,8 +290,12 @@ export class JobCore {
     }
     const recorded = this.ssp.record(worker, f.clock, f.prev)
     if ('ok' in recorded) return recorded
+    // A joiner's first update past the min counts at the min (SspTable): re-stamped, and relayed to everyone, since
+    // what it sent its peers directly carries the old clock.
+    const clock = recorded.clock
+    const rebased = clock !== f.clock
     this.unverified.accepted(worker, f.parts)
-    if (verified) this.unverified.verified(worker, f.clock)
+    if (verified) this.unverified.verified(worker, clock)
     // Accepted: from here on the update counts.
     held.rows += f.rows
     const me = this.members.get(worker)!
@@ -300,31 +304,31 @@ export class JobCore {
     me.lastLoss = m.loss / f.rows
     if (me.firstLoss === null) me.firstLoss = me.lastLoss
     this.samples += f.rows
-    this.clocksByWorker.set(worker, f.clock + 1)
+    this.clocksByWorker.set(worker, clock + 1)
     const sf = f.parts.filter((p) => p.path === 'sf')
-    const frame = encodeFrame({ clock: f.clock, prev: f.prev, rows: f.rows, parts: sf })
-    this.replica.receive({ from: worker, clock: f.clock, rows: f.rows, sf, frame })
-    this.ps.push(f.clock, f.parts)
-    this.verifier.own(worker, f.clock, f.parts.filter((p) => p.path === 'ps'))
+    const frame = encodeFrame({ clock, prev: f.prev, rows: f.rows, parts: sf })
+    this.replica.receive({ from: worker, clock, rows: f.rows, sf, frame })
+    this.ps.push(clock, f.parts)
+    this.verifier.own(worker, clock, f.parts.filter((p) => p.path === 'ps'))
     const sizes = partSizes(sf)
     // A flagged sender's direct-delivery claims are not believed: everyone gets its updates from the relay.
-    const direct = new Set(this.claims.flagged.has(worker) ? [] : m.p2pTo)
+    const direct = new Set(this.claims.flagged.has(worker) || rebased ? [] : m.p2pTo)
     const digest = createHash('sha256').update(frame).digest('hex')
-    this.log.add({ from: worker, clock: f.clock, prev: f.prev, frame, sizes, digest, direct })
+    this.log.add({ from: worker, clock, prev: f.prev, frame, sizes, digest, direct })
     this.traffic.upload(m.frame.byteLength, f.parts)
-    this.journal?.accepted(worker, f.clock, asBytes(m.frame))
+    this.journal?.accepted(worker, clock, rebased ? encodeFrame({ clock, prev: f.prev, rows: f.rows, parts: f.parts }) : asBytes(m.frame))
     this.traffic.direct(frame.byteLength, sf, direct.size)
     for (const [id, peer] of this.members) {
       if (id === worker || !peer.ready) continue
       if (direct.has(id)) {
-        this.out.send(id, 'confirm', { from: worker, clock: f.clock, digest })
+        this.out.send(id, 'confirm', { from: worker, clock, digest })
         continue
       }
       this.out.send(id, 'update', { from: worker, frame })
       this.traffic.relayed(frame.byteLength, sizes)
     }
     if (recorded.moved) this.minMoved()
-    return { ok: true }
+    return { ok: true, clock }
   }
 
   shardDone(worker: string, m: Msg<'shard-done'>): Reply<'shard-done'> {
@@ -515,6 +519,7 @@ export class JobCore {
       minClock: this.ssp.min,
       maxClock: this.ssp.max,
       maxObservedStaleness: this.ssp.maxObservedStaleness,
+      rebased: this.ssp.rebased,
       epoch: Math.min(this.ledger.epoch, this.info.hyper.epochs - 1),
       shardsDone: this.ledger.processed,
       shardsTotal: this.ledger.total,

@@ -5,27 +5,51 @@ import type { ClockView } from '../../protocol/messages.ts'
 interface Entry {
   /** The next clock this worker will stamp an update with (= iterations it has finished, counting jumps). */
   clock: number
-  /** The clock of its last update, −1 before the first. */
+  /** The clock of its last accepted update, −1 before the first. */
   last: number
   /** Holds a shard lease; only active workers hold the others back. */
   active: boolean
+  /** Counts toward the min clock: active, and proven (an update accepted) or there from the job's start. */
+  counted: boolean
+}
+
+/** What `record` did: the clock the update was accepted at, and whether the min moved. */
+export interface Recorded {
+  clock: number
+  moved: boolean
 }
 
 /**
- * A worker may start clock c only while every active worker's clock is ≥ c − s (s = 0 is BSP).
- * Idle workers (no shard) and departed ones do not hold anybody back; a worker that becomes active again jumps to
- * the table's min clock, so it never drags the others back either. `min` never decreases.
+ * A worker may start clock c only while every counted worker's clock is ≥ c − s (s = 0 is BSP).
+ *
+ * Who counts: idle workers (no shard) and departed ones hold nobody back; a worker that becomes active again jumps to
+ * the table's min clock, so it never drags the others back either. A worker that joins a running job counts only from
+ * its first accepted update on (before that it is *on probation*): a tab that leases a shard and never sends anything,
+ * rejoining after each eviction, cannot hold the job for a stall timeout per incarnation. A probationer's first update
+ * that arrives after the min moved past its clock is *re-based*: accepted at the current min, so every worker that
+ * started a clock since reads it within the bound (its own read was older, once). Workers there when the job started
+ * (or when nobody else counts) count at once, so a job starts in lock-step.
+ *
+ * The min comes from per-clock counts of counted workers: O(1) amortised per update, whatever the number of workers.
+ * `min` never decreases.
  *
  * @example
  * const t = new SspTable(1); t.join('a'); t.join('b'); t.activate('a'); t.activate('b')
- * t.record('a', 0, -1) // ok: a finished clock 0
- * t.mayStart('a', 1)   // true: b is at 0 ≥ 1 − 1
+ * t.record('a', 0, -1) // { clock: 0, moved: false }: a finished clock 0
+ * t.mayStart(1)        // true: b is at 0 ≥ 1 − 1
  */
 export class SspTable {
   private readonly entries = new Map<string, Entry>()
+  /** Per clock, how many counted workers are at it. */
+  private readonly counts = new Map<number, number>()
+  private countedN = 0
   private minClock = 0
+  /** Some update was recorded: joiners from now on start on probation. */
+  private started = false
   /** Largest (update clock − min clock) seen when an update arrived; never exceeds s. */
   maxObservedStaleness = 0
+  /** First updates of joiners accepted at a later clock than they were stamped with. */
+  rebased = 0
 
   constructor(
     readonly staleness: number,
@@ -49,6 +73,7 @@ export class SspTable {
     return this.entries.has(id)
   }
 
+  /** The clock a worker's next update is stamped with (a probationer's, once the min passed it, gets re-based). */
   clockOf(id: string): number | undefined {
     return this.entries.get(id)?.clock
   }
@@ -57,18 +82,25 @@ export class SspTable {
     return this.entries.get(id)?.last ?? -1
   }
 
+  /** True when the worker holds the min back (false on probation, idle or unknown). */
+  isCounted(id: string): boolean {
+    return this.entries.get(id)?.counted ?? false
+  }
+
   /** Adds a worker at the current min clock, idle. */
   join(id: string): number {
-    if (!this.entries.has(id)) this.entries.set(id, { clock: this.minClock, last: -1, active: false })
+    if (!this.entries.has(id)) this.entries.set(id, { clock: this.minClock, last: -1, active: false, counted: false })
     return this.entries.get(id)!.clock
   }
 
-  /** The worker got a shard: it counts towards the min again, starting no lower than the min. */
+  /** The worker got a shard: it is active again, starting no lower than the min. Returns its clock. */
   activate(id: string): number {
     const e = this.entries.get(id)
     if (!e) throw new Error(`unknown worker ${id}`)
+    if (e.counted) return e.clock
     e.clock = Math.max(e.clock, this.minClock)
     e.active = true
+    if (e.last >= 0 || !this.started || this.countedN === 0) this.count(e)
     return e.clock
   }
 
@@ -77,7 +109,8 @@ export class SspTable {
     const e = this.entries.get(id)
     if (!e || !e.active) return false
     e.active = false
-    return this.recompute()
+    if (e.counted) this.uncount(e)
+    return this.settle()
   }
 
   /** Removes a departed worker; returns its last clock and whether the min moved. */
@@ -85,7 +118,8 @@ export class SspTable {
     const e = this.entries.get(id)
     if (!e) return { last: -1, moved: false }
     this.entries.delete(id)
-    return { last: e.last, moved: this.recompute() }
+    if (e.counted) this.uncount(e)
+    return { last: e.last, moved: this.settle() }
   }
 
   /** True when the SSP bound lets a worker start clock c. */
@@ -95,23 +129,30 @@ export class SspTable {
 
   /**
    * Records that `id` finished clock `clock` (its update arrived). The clock must be the worker's next one, `prev`
-   * its previous update's clock, and the clock within the bound. Returns whether the min moved, or a rejection.
+   * its previous update's clock, and the clock within the bound. Returns the clock it counts at (a probationer's late
+   * first update: the min) and whether the min moved, or a rejection.
    */
-  record(id: string, clock: number, prev: number): { moved: boolean } | Rejection {
+  record(id: string, clock: number, prev: number): Recorded | Rejection {
     const bad = this.validate(id, clock, prev)
     if (bad) return bad
     const e = this.entries.get(id)!
-    this.maxObservedStaleness = Math.max(this.maxObservedStaleness, clock - this.minClock)
-    e.last = clock
-    e.clock = clock + 1
-    return { moved: this.recompute() }
+    const at = Math.max(clock, this.minClock)
+    if (at !== clock) this.rebased++
+    this.maxObservedStaleness = Math.max(this.maxObservedStaleness, at - this.minClock)
+    this.started = true
+    if (e.counted) this.uncount(e)
+    e.last = at
+    e.clock = at + 1
+    this.count(e)
+    return { clock: at, moved: this.settle() }
   }
 
   /** The rejection `record` would give, without recording anything; null when the update's clock is right. */
   validate(id: string, clock: number, prev: number): Rejection | null {
     const e = this.entries.get(id)
     if (!e || !e.active) return reject('ERR_LEASE', 'updates come only from a worker that holds a shard')
-    if (clock !== e.clock) return reject('ERR_CLOCK', `clock ${clock}, expected ${e.clock}`)
+    // a first update may carry a clock the min has passed since (it is re-based), never a later one
+    if (e.last === -1 ? clock > e.clock : clock !== e.clock) return reject('ERR_CLOCK', `clock ${clock}, expected ${e.clock}`)
     if (prev !== e.last) return reject('ERR_CLOCK', `prev ${prev}, expected ${e.last}`)
     if (!this.mayStart(clock)) {
       return reject('ERR_CLOCK', `clock ${clock} runs ahead of the bound: min ${this.minClock} + staleness ${this.staleness}`)
@@ -131,11 +172,35 @@ export class SspTable {
     return out
   }
 
-  private recompute(): boolean {
-    let m = Infinity
-    for (const e of this.entries.values()) if (e.active) m = Math.min(m, e.clock)
-    if (m === Infinity || m <= this.minClock) return false
-    this.minClock = m
-    return true
+  private count(e: Entry): void {
+    e.counted = true
+    this.counts.set(e.clock, (this.counts.get(e.clock) ?? 0) + 1)
+    this.countedN++
+  }
+
+  private uncount(e: Entry): void {
+    e.counted = false
+    const n = this.counts.get(e.clock)! - 1
+    if (n) this.counts.set(e.clock, n)
+    else this.counts.delete(e.clock)
+    this.countedN--
+  }
+
+  /**
+   * Moves the min up to the lowest clock a counted worker is at; when nobody counts any more, the active
+   * probationers do (from the min on). Returns true when the min moved.
+   */
+  private settle(): boolean {
+    if (this.countedN === 0) {
+      for (const e of this.entries.values()) {
+        if (!e.active) continue
+        e.clock = Math.max(e.clock, this.minClock)
+        this.count(e)
+      }
+      if (this.countedN === 0) return false
+    }
+    const from = this.minClock
+    while (!this.counts.has(this.minClock)) this.minClock++
+    return this.minClock !== from
   }
 }

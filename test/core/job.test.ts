@@ -71,7 +71,7 @@ describe('JobCore', () => {
     hello('c') // still linking: gets no relay, the snapshot will carry it
     out.events = []
     const a = send('a', 0, -1, 4, ['b'])
-    expect(a.reply).toEqual({ ok: true })
+    expect(a.reply).toEqual({ ok: true, clock: 0 })
     expect(out.of('update')).toHaveLength(0)
     send('b', 0, -1)
     const relayed = out.of('update')
@@ -203,7 +203,7 @@ describe('JobCore', () => {
     expect(job.samples).toBe(before.samples)
     expect(out.events).toEqual([])
     // s=1: a may finish clock 1 while b is at 0, but not clock 2
-    expect(send('a', 1, 0).reply).toEqual({ ok: true })
+    expect(send('a', 1, 0).reply).toEqual({ ok: true, clock: 1 })
     expect(send('a', 2, 1, 2).reply).toMatchObject({ ok: false, code: 'ERR_CLOCK' })
   })
 
@@ -318,7 +318,7 @@ describe('JobCore', () => {
     job.leave('late')
     // once updates flow, a change is a new entry
     for (const w of ids) job.lease(w)
-    expect(send('w0', 0, -1).reply).toEqual({ ok: true })
+    expect(send('w0', 0, -1).reply).toEqual({ ok: true, clock: 0 })
     for (const w of ids.slice(2)) job.leave(w)
     expect(job.comm.paths[0]).toBe('sf')
     expect(job.comm.view()).toMatchObject({ version: v + 1, workers: 2 })
@@ -347,7 +347,7 @@ describe('JobCore', () => {
     job.leave('a')
     expect(out.of('peer-left')).toEqual([{ to: 'b', event: 'peer-left', msg: { worker: 'a', last: 1 } }])
     // an update b queued for a just before a left is still accepted
-    expect(send('b', 0, -1, 4, ['a']).reply).toEqual({ ok: true })
+    expect(send('b', 0, -1, 4, ['a']).reply).toEqual({ ok: true, clock: 0 })
     expect(job.returned).toEqual([{ worker: 'a', shard: la.shard, epoch: 0 }])
     hello('c')
     job.ready('c')
@@ -386,7 +386,7 @@ describe('JobCore defences', () => {
     expect(job.defence.snapshot()).toMatchObject({ quarantines: 1, recent: [{ worker: 'a', reason: expect.stringMatching(/^clock 0: dense_/) }] })
     expect(job.ssp.clocks().a).toBeUndefined()
     expect(job.replica.params).toEqual(before)
-    expect(send('b', 0, -1).reply).toEqual({ ok: true })
+    expect(send('b', 0, -1).reply).toEqual({ ok: true, clock: 0 })
   })
 
   it('confirms an update to its direct receivers with the frame’s SHA-256; a receiver that reports it missing gets it', () => {
@@ -425,7 +425,7 @@ describe('JobCore defences', () => {
     hello('d')
     job.ready('d')
     job.lease('d')
-    expect(send('d', 1, -1, 4, ['b', 'c']).reply).toEqual({ ok: true })
+    expect(send('d', 1, -1, 4, ['b', 'c']).reply).toEqual({ ok: true, clock: 1 })
     job.report('b', { type: 'report', from: 'd', clock: 1, kind: 'mismatch' })
     expect(job.members.has('d')).toBe(true) // one peer's word is not enough
     job.report('c', { type: 'report', from: 'd', clock: 1, kind: 'mismatch' })

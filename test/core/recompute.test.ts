@@ -28,8 +28,8 @@ function bothAtClockZero() {
   const { job, out } = running(2)
   const first = job.replica.params.slice()
   const a0 = workerUpdate(job, 'a', 0, -1, 4, [], { params: first })
-  expect(job.update('a', a0.msg)).toEqual({ ok: true })
-  expect(job.update('b', workerUpdate(job, 'b', 0, -1, 4, [], { params: first }).msg)).toEqual({ ok: true })
+  expect(job.update('a', a0.msg)).toEqual({ ok: true, clock: 0 })
+  expect(job.update('b', workerUpdate(job, 'b', 0, -1, 4, [], { params: first }).msg)).toEqual({ ok: true, clock: 0 })
   return { job, out, first, a0 }
 }
 
@@ -42,7 +42,7 @@ describe('spot re-computation', () => {
     const mine = first.slice()
     applyParts(mine, job.plan.tensors, a0.parts, a0.rows)
     const a1 = workerUpdate(job, 'a', 1, 0, 4, [], { params: mine, view: { vc: {}, psUpTo: 0 } })
-    expect(job.update('a', a1.msg)).toEqual({ ok: true })
+    expect(job.update('a', a1.msg)).toEqual({ ok: true, clock: 1 })
     expect(job.verifier).toMatchObject({ checked: 3, failed: 0 })
     expect(out.evicted).toEqual([])
   })

@@ -34,7 +34,7 @@ describe('quarantine undoes the offender', () => {
     for (const [c, rows] of [[0, 4], [1, 4], [2, 2]]) {
       for (const w of ['a', 'b']) {
         const u = workerUpdate(job, w, c, c - 1, rows)
-        expect(job.update(w, u.msg), `${w} ${c}`).toEqual({ ok: true })
+        expect(job.update(w, u.msg), `${w} ${c}`).toEqual({ ok: true, clock: c })
         if (w === 'b') honest.push(u.parts)
       }
     }
@@ -74,12 +74,12 @@ describe('quarantine undoes the offender', () => {
     for (const w of ['a', 'b', 'c']) job.hello(w, { type: 'hello', engine: 'cpu' })
     for (const w of ['a', 'b', 'c']) job.ready(w)
     for (const w of ['a', 'b', 'c']) job.lease(w)
-    expect(job.update('c', workerUpdate(job, 'c', 0, -1, 4).msg)).toEqual({ ok: true })
+    expect(job.update('c', workerUpdate(job, 'c', 0, -1, 4).msg)).toEqual({ ok: true, clock: 0 })
     job.quarantine('c', 'a test')
     expect(job.corrections).toEqual([0])
-    for (const w of ['a', 'b']) expect(job.update(w, workerUpdate(job, w, 0, -1, 4).msg)).toEqual({ ok: true })
+    for (const w of ['a', 'b']) expect(job.update(w, workerUpdate(job, w, 0, -1, 4).msg)).toEqual({ ok: true, clock: 0 })
     // clock 1 may still be computed without it (the min was 0 when it went out: 1 − s = 0 is not past it)
-    expect(job.update('a', workerUpdate(job, 'a', 1, 0, 4).msg)).toEqual({ ok: true })
+    expect(job.update('a', workerUpdate(job, 'a', 1, 0, 4).msg)).toEqual({ ok: true, clock: 1 })
     expect(job.update('b', workerUpdate(job, 'b', 1, 0, 4, [], { view: { vc: {}, psUpTo: 0, corrections: 2 } }).msg)).toMatchObject({ ok: false, code: 'ERR_BAD_UPDATE', reason: expect.stringMatching(/holds 2 corrections; the job made 1/) })
     const late = workerUpdate(job, 'a', 2, 1, 2)
     expect(job.update('a', late.msg)).toMatchObject({ ok: false, code: 'ERR_BAD_UPDATE', reason: expect.stringMatching(/holds 0 corrections; 1 were sent before clock 1/) })

@@ -26,11 +26,14 @@ export const ask = (s: Socket, event: string, msg: unknown): Promise<Reply> => s
  * An honest step of `worker` on the coordinator's replica, stating the view it was computed from. Under BSP
  * (staleness 0) a worker starts clock c once the min clock is c, when the replica holds exactly every update of
  * clocks < c (frontier c − 1) and every server aggregate below c: spot re-computation rebuilds the same model.
+ * A joiner's first update keeps the clock it was leased at and is re-based by the coordinator.
  */
 export function honestUpdate(job: JobCore, worker: string, rows: number) {
   const clock = job.ssp.clockOf(worker)!
   const F = job.replica.frontier
-  if (job.info.hyper.staleness !== 0 || clock !== F + 1) throw new Error(`an honest step needs BSP and the replica at clock − 1 (clock ${clock}, replica ${F})`)
+  // a joiner's first update counts at the min clock if that has moved past its stamp (SspTable's probation)
+  const at = job.ssp.lastOf(worker) === -1 ? Math.max(clock, job.ssp.min) : clock
+  if (job.info.hyper.staleness !== 0 || at !== F + 1) throw new Error(`an honest step needs BSP and the replica at clock − 1 (clock ${at}, replica ${F})`)
   const { msg } = workerUpdate(job, worker, clock, job.ssp.lastOf(worker), rows)
   const vc = Object.fromEntries([...job.members.keys()].map((p) => [p, F]))
   return { ...msg, view: { vc, psUpTo: F + 1, corrections: job.corrections.length } }

@@ -138,4 +138,41 @@ describe('a grid of Node workers on a simulated network', { timeout: 90_000 }, (
     expect(late.status.firstLoss).toBeLessThan(0.6 * initial)
     for (const m of models) expect(maxAbsDiff(m, g.job.replica.params)).toBeLessThan(1e-5)
   })
+
+  it('a joiner holds nobody back before its first update, which counts at the min clock it finds; replicas agree', async () => {
+    let minAtStart = -1
+    let minAtEnd = -1
+    const slowFirst = (i: number): Backend => ({
+      kind: 'cpu',
+      create(plan) {
+        const e = createCpuEngine(plan)
+        if (i !== 3) return e
+        const step = e.step.bind(e)
+        let first = true
+        e.step = async (...a) => {
+          if (!first) return step(...a)
+          first = false
+          minAtStart = grid!.job.ssp.min
+          await new Promise((r) => setTimeout(r, 600)) // a tab that takes its time over its first batch
+          minAtEnd = grid!.job.ssp.min
+          return step(...a)
+        }
+        return e
+      },
+    })
+    grid = await startNodeGrid(3, { staleness: 0, batch: 8, shardSize: 50, epochs: 2 }, { ...small, trainLimit: 1200 }, {}, slowFirst)
+    const g = grid
+    await until(() => g.job.ledger.processed >= 3, 30_000, 'three shards')
+    const late = g.add()
+    await until(() => late.status.lastUpdateClock >= 0, 30_000, 'the joiner’s first update')
+    // BSP, yet the three went on while the joiner computed, and its update counted where they were
+    expect(minAtEnd).toBeGreaterThan(minAtStart + 5)
+    expect(g.job.ssp.rebased).toBe(1)
+    expect(late.status.lastUpdateClock).toBeGreaterThanOrEqual(minAtEnd)
+    const models = await finish(g)
+    expect(g.job.ssp.maxObservedStaleness).toBe(0)
+    for (const e of g.job.ledger.report()) expect(e).toMatchObject({ processed: 24, missing: [] })
+    expect(models).toHaveLength(4)
+    for (const m of models) expect(maxAbsDiff(m, g.job.replica.params)).toBeLessThan(1e-5)
+  })
 })
