@@ -108,6 +108,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       done(why, why === null)
     },
   })
+  out.attach(io)
   attachWorkers(io, store, out, log, edge)
   const timer = setInterval(() => {
     try {

@@ -35,11 +35,30 @@ function frameBytes(msg: unknown): number {
   return typeof b === 'number' ? b : 0
 }
 
+/** The socket.io room of a job's ready workers: its per-clock events are encoded once for all of them. */
+const room = (job: string) => `ready:${job}`
+
 /** Routes job events to sockets by worker id; evictions also tell the edge's address policy. */
 export class SocketOutbox implements Outbox {
   readonly sockets = new Map<string, WorkerSocket>()
+  private io: WorkerServer | undefined
 
   constructor(private readonly edge?: Edge) {}
+
+  /** The server whose rooms carry broadcasts. */
+  attach(io: WorkerServer): void {
+    this.io = io
+  }
+
+  broadcast<E extends keyof ServerEvents>(job: string, event: E, msg: Parameters<ServerEvents[E]>[0]): void {
+    if (!this.io) throw new Error('SocketOutbox: broadcast before attach(io)')
+    const to = this.io.to(room(job)) as unknown as { emit(e: string, m: unknown): boolean }
+    to.emit(event, msg)
+  }
+
+  enroll(job: string, worker: string): void {
+    void this.sockets.get(worker)?.join(room(job))
+  }
 
   send<E extends keyof ServerEvents>(to: string, event: E, msg: Parameters<ServerEvents[E]>[0]): void {
     const s = this.sockets.get(to)

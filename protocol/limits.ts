@@ -13,7 +13,13 @@ export const MAX_ID_LENGTH = 64
 export const MAX_SDP_LENGTH = 32 * 1024
 export const MAX_CANDIDATE_LENGTH = 2048
 export const MAX_BATCH = 4096
-export const MAX_WORKERS_PER_JOB = 256
+/** Ready workers one job takes (tabs still linking are capped apart, MAX_LINKING_PER_JOB). */
+export const MAX_WORKERS_PER_JOB = 4096
+/**
+ * Peers a worker links to (WebRTC data channels): a joiner is handed at most this many members to link with, so the
+ * mesh has bounded degree at any size; updates reach the others through the coordinator (relay or server).
+ */
+export const MAX_PEER_LINKS = 16
 export const MAX_TEXT = 256
 /** Largest model description (JSON text) the API and the CLI take. */
 export const MAX_MODEL_JSON = 64 * 1024

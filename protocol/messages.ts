@@ -10,6 +10,7 @@ import {
   MAX_SDP_LENGTH,
   MAX_TEXT,
   MAX_UPDATE_BYTES,
+  MAX_PEER_LINKS,
   MAX_WORKERS_PER_JOB,
 } from './limits.ts'
 
@@ -62,7 +63,7 @@ export const UpdateSchema = z.object({
   loss: z.number().finite().min(0),
   correct: z.number().int().min(0).max(MAX_BATCH),
   /** The peers the sender queued the frame's sf parts for on data channels; the coordinator relays to the rest. */
-  p2pTo: z.array(Id).max(MAX_WORKERS_PER_JOB),
+  p2pTo: z.array(Id).max(MAX_PEER_LINKS),
   /** A frame v2 (PROTOCOL.md) with one part per tensor: clock, prev, rows and the parts travel inside. */
   frame: Bytes.refine((b) => b.byteLength <= MAX_UPDATE_BYTES, 'frame too large'),
   view: ViewSchema,
@@ -130,7 +131,10 @@ export interface Aggregate {
   parts: Binary
 }
 
-/** Clock table broadcast: the job's min clock and each worker's last update clock at that moment. */
+/**
+ * Clock table: the job's min clock, and per worker the clock of its last update that carried sf parts (its chain).
+ * In `ready`'s answer every worker with one; in a `clock` event only those that moved since the event before.
+ */
 export interface ClockView {
   min: number
   last: Record<string, number>

@@ -50,6 +50,8 @@ export interface LoopHost {
 
 export class Loop {
   private readonly shards = new Map<number, { n: number; x: Float32Array; y: Uint8Array }>()
+  /** The clock of this worker's last accepted update that carried sf parts: the next such update names it. */
+  private chain = -1
 
   constructor(private readonly h: LoopHost) {}
 
@@ -89,7 +91,6 @@ export class Loop {
     status.epoch = lease.epoch
     status.lr = lease.lr
     let clock = lease.clock
-    let prev = status.lastUpdateClock
     const acks: Array<Promise<unknown>> = []
     const time = status.time
     // a clock runs from the end of the one before (or the shard's start) to the end of its send
@@ -120,9 +121,11 @@ export class Loop {
       // The coordinator may count a first update at a later clock (a joiner's, past the min: SspTable), and then
       // relays it to every peer with that clock (the direct copy, with the old one, gets dropped). The next clock
       // waits for that answer.
-      const first = prev === -1
+      const first = status.lastUpdateClock === -1
       if (!first) h.inbox.own(clock, ps)
-      const p2pTo = h.mesh.broadcast(encodeFrame({ clock, prev, rows, parts: sf }), this.fanout())
+      // peers chain the updates that carry factors (`prev` names the one before); the others are the server's alone
+      const prev = this.chain
+      const p2pTo = sf.length ? h.mesh.broadcast(encodeFrame({ clock, prev, rows, parts: sf }), this.fanout()) : []
       // Not awaited: socket.io keeps order, so the next clock need not wait a round trip to the coordinator.
       // A rejection surfaces at the next clock (or before shard-done) and stops the loop.
       const frame = encodeFrame({ clock, prev, rows, parts })
@@ -154,7 +157,8 @@ export class Loop {
       status.lastLoss = step.loss / rows
       status.samples += rows
       h.rate.add(rows)
-      status.lastUpdateClock = prev = clock
+      status.lastUpdateClock = clock
+      if (sf.length) this.chain = clock
       status.clock = ++clock
       h.notify()
     }

@@ -203,7 +203,7 @@ export class Session implements LoopHost {
     link.on(
       'clock',
       this.guard((v) => {
-        if (v.min >= this.clockView.min) this.clockView = v
+        this.mergeView(v)
         this.inbox.clock(v.min)
         this.status.minClock = this.clockView.min
         this.notify()
@@ -222,6 +222,7 @@ export class Session implements LoopHost {
       'peer-left',
       this.guard(({ worker, last }) => {
         this.mesh?.drop(worker)
+        delete this.clockView.last[worker] // its final clock is the inbox's to keep now
         if (this.job.state !== 'done') delete this.status.peers[worker]
         const have = this.inbox.left(worker, last)
         // Nothing more will come from it directly: fetch what is missing from the coordinator now.
@@ -281,10 +282,20 @@ export class Session implements LoopHost {
     await Promise.all(hello.peers.map((p) => this.mesh.connect(p)))
     const snap = await link.request('ready', { type: 'ready' })
     this.engine.setModel(arenaFromBytes(this.plan, asBytes(snap.model)))
-    if (snap.view.min >= this.clockView.min) this.clockView = snap.view
+    this.mergeView(snap.view)
     this.inbox.start(snap)
     this.status.clock = snap.clock
     this.statsTimer = setInterval(() => void this.sendStats(), STATS_EVERY_MS)
+  }
+
+  /**
+   * A clock view names only the chains that moved since the one before (the view at ready names all): merged in
+   * place, so a view costs its size, not the number of workers.
+   */
+  private mergeView(v: ClockView): void {
+    const last = this.clockView.last
+    for (const [p, c] of Object.entries(v.last)) if (!(last[p] >= c)) last[p] = c
+    this.clockView.min = Math.max(this.clockView.min, v.min)
   }
 
   private setPaths(p: CommView): void {

@@ -3,10 +3,11 @@ import { createHash } from 'node:crypto'
 import { learningRate } from '../../apps/sgd/schedule.ts'
 import { initParams } from '../../model/params.ts'
 import type { ModelPlan } from '../../model/plan.ts'
+import type { Part } from '../../model/update.ts'
 import { reject, type Rejection } from '../../protocol/errors.ts'
 import { encodeFrame, encodeParts, readFrame, type RawFrame } from '../../protocol/frames.ts'
 import type { JobInfo, JobState, JobSummary } from '../../protocol/job.ts'
-import { MAX_DEPARTED, MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
+import { MAX_DEPARTED, MAX_PEER_LINKS, MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
 import type { ClockTime, LeaseGrant, Msg, Replies, ServerEvents, WorkerBytes } from '../../protocol/messages.ts'
 import { encodeShard } from '../../protocol/shard.ts'
 import { asBytes, packBinaries } from '../../protocol/bytes.ts'
@@ -24,6 +25,7 @@ import { SspTable } from './ssp.ts'
 import { partSizes, Traffic } from './traffic.ts'
 import { Unverified } from './undo.ts'
 import { LOG_MARGIN_CLOCKS, UpdateLog } from './update-log.ts'
+import { IdPool } from './id-pool.ts'
 
 /** Tabs that said hello but are not ready yet (linking to peers); past it the oldest is evicted for a newcomer. */
 export const MAX_LINKING_PER_JOB = 64
@@ -34,6 +36,13 @@ export const RESEND_SLACK = 4
 /** Where a job's outbound events go; the socket layer implements it, tests fake it. */
 export interface Outbox {
   send<E extends keyof ServerEvents>(to: string, event: E, msg: Parameters<ServerEvents[E]>[0]): void
+  /**
+   * The same event to every ready worker of `job`, encoded once (a socket.io room). Without it, the job sends to
+   * each ready worker in turn.
+   */
+  broadcast?<E extends keyof ServerEvents>(job: string, event: E, msg: Parameters<ServerEvents[E]>[0]): void
+  /** `worker` is ready in `job`: its broadcasts reach it from now on. */
+  enroll?(job: string, worker: string): void
   /** Disconnects a worker that broke the rules or stalled. */
   evict(worker: string, why: Rejection): void
 }
@@ -116,6 +125,12 @@ export class JobCore {
   /** Rejections, quarantines, bans and flags: counted for the job view, each one logged. */
   readonly defence: Defence
   readonly members = new Map<string, Member>()
+  /** Members that are ready (linked, holding the model). */
+  private readyN = 0
+  /** Members that said hello and are not ready yet, oldest first. */
+  private readonly linking = new Set<string>()
+  /** Members, for picking a joiner's peers at random in O(1) each. */
+  private readonly mesh = new IdPool()
   /** Per worker, the clock after its last accepted update: every member, and the last MAX_DEPARTED departed. */
   readonly clocksByWorker = new Map<string, number>()
   /** Workers that were members and left (the last MAX_DEPARTED, oldest first): late references to them are harmless. */
@@ -181,13 +196,14 @@ export class JobCore {
     // Only working members count toward the cap; tabs still linking are capped apart, the oldest giving way, so
     // sockets that say hello and never ready cannot lock volunteers out.
     if (this.readyCount() >= MAX_WORKERS_PER_JOB) return reject('ERR_JOB_CLOSED', `the job has its ${MAX_WORKERS_PER_JOB} workers`)
-    const linking = [...this.members.values()].filter((w) => !w.ready)
-    if (linking.length >= MAX_LINKING_PER_JOB) {
-      const oldest = linking[0]
-      this.out.evict(oldest.id, reject('ERR_READY_TIMEOUT', `${MAX_LINKING_PER_JOB} tabs were still linking; the oldest gives way to a newcomer`))
-      this.leave(oldest.id)
+    if (this.linking.size >= MAX_LINKING_PER_JOB) {
+      const oldest = this.linking.values().next().value!
+      this.out.evict(oldest, reject('ERR_READY_TIMEOUT', `${MAX_LINKING_PER_JOB} tabs were still linking; the oldest gives way to a newcomer`))
+      this.leave(oldest)
     }
-    const peers = [...this.members.keys()]
+    const peers = this.mesh.pick(MAX_PEER_LINKS)
+    this.mesh.add(worker)
+    this.linking.add(worker)
     this.members.set(worker, {
       id: worker,
       engine: m.engine,
@@ -217,8 +233,11 @@ export class JobCore {
   /** The worker's links are up (or timed out): it becomes a live member and gets the model as of now. */
   ready(worker: string): Reply<'ready'> {
     const me = this.members.get(worker)!
+    if (!me.ready) this.readyN++
+    this.linking.delete(worker)
     me.ready = true
     me.lastProgress = this.now()
+    this.out.enroll?.(this.id, worker)
     const clock = this.ssp.join(worker)
     const snap = this.replica.snapshot()
     this.traffic.snapshot(snap.model.byteLength + snap.pending.frames.byteLength)
@@ -288,13 +307,16 @@ export class JobCore {
       this.quarantine(worker, `clock ${f.clock}: ${problem}`)
       return reject('ERR_BAD_UPDATE', problem)
     }
-    const recorded = this.ssp.record(worker, f.clock, f.prev)
+    const sf = f.parts.filter((p) => p.path === 'sf')
+    // Peers chain a sender's updates that carry sf parts (`prev` names the one before); one with none is the
+    // server's alone: nobody is sent anything for it, so its cost does not grow with the number of workers.
+    const recorded = this.ssp.record(worker, f.clock, f.prev, sf.length > 0)
     if ('ok' in recorded) return recorded
     // A joiner's first update past the min counts at the min (SspTable): re-stamped, and relayed to everyone, since
     // what it sent its peers directly carries the old clock.
     const clock = recorded.clock
     const rebased = clock !== f.clock
-    this.unverified.accepted(worker, f.parts)
+    this.unverified.accepted(worker, f.parts, f.rows)
     if (verified) this.unverified.verified(worker, clock)
     // Accepted: from here on the update counts.
     held.rows += f.rows
@@ -305,18 +327,26 @@ export class JobCore {
     if (me.firstLoss === null) me.firstLoss = me.lastLoss
     this.samples += f.rows
     this.clocksByWorker.set(worker, clock + 1)
-    const sf = f.parts.filter((p) => p.path === 'sf')
-    const frame = encodeFrame({ clock, prev: f.prev, rows: f.rows, parts: sf })
-    this.replica.receive({ from: worker, clock, rows: f.rows, sf, frame })
     this.ps.push(clock, f.parts)
     this.verifier.own(worker, clock, f.parts.filter((p) => p.path === 'ps'))
-    const sizes = partSizes(sf)
-    // A flagged sender's direct-delivery claims are not believed: everyone gets its updates from the relay.
-    const direct = new Set(this.claims.flagged.has(worker) || rebased ? [] : m.p2pTo)
-    const digest = createHash('sha256').update(frame).digest('hex')
-    this.log.add({ from: worker, clock, prev: f.prev, frame, sizes, digest, direct })
     this.traffic.upload(m.frame.byteLength, f.parts)
     this.journal?.accepted(worker, clock, rebased ? encodeFrame({ clock, prev: f.prev, rows: f.rows, parts: f.parts }) : asBytes(m.frame))
+    if (sf.length) this.forward(worker, clock, f, sf, this.claims.flagged.has(worker) || rebased ? [] : m.p2pTo)
+    if (recorded.moved) this.minMoved()
+    return { ok: true, clock }
+  }
+
+  /**
+   * An accepted update's sf parts: into the replica's queue and the log, then a `confirm` to each peer the sender
+   * reached directly and the frame itself to the others (a flagged or re-based sender reaches nobody directly).
+   */
+  private forward(worker: string, clock: number, f: RawFrame, sf: Part[], p2pTo: readonly string[]): void {
+    const frame = encodeFrame({ clock, prev: f.prev, rows: f.rows, parts: sf })
+    this.replica.receive({ from: worker, clock, rows: f.rows, sf, frame })
+    const sizes = partSizes(sf)
+    const direct = new Set(p2pTo)
+    const digest = createHash('sha256').update(frame).digest('hex')
+    this.log.add({ from: worker, clock, prev: f.prev, frame, sizes, digest, direct })
     this.traffic.direct(frame.byteLength, sf, direct.size)
     for (const [id, peer] of this.members) {
       if (id === worker || !peer.ready) continue
@@ -327,8 +357,6 @@ export class JobCore {
       this.out.send(id, 'update', { from: worker, frame })
       this.traffic.relayed(frame.byteLength, sizes)
     }
-    if (recorded.moved) this.minMoved()
-    return { ok: true, clock }
   }
 
   shardDone(worker: string, m: Msg<'shard-done'>): Reply<'shard-done'> {
@@ -395,7 +423,12 @@ export class JobCore {
    * after this clock counts (a quarantine took it back).
    */
   leave(worker: string, cut?: number): void {
-    if (!this.members.delete(worker)) return
+    const gone = this.members.get(worker)
+    if (!gone) return
+    this.members.delete(worker)
+    this.linking.delete(worker)
+    this.mesh.remove(worker)
+    if (gone.ready) this.readyN--
     this.departed.add(worker)
     if (this.departed.size > MAX_DEPARTED) this.forgetOldest()
     this.claims.forget(worker)
@@ -446,9 +479,12 @@ export class JobCore {
    * Reaches back as far as the log does (LOG_MARGIN_CLOCKS below the read horizon) for sf parts.
    */
   private takeBack(worker: string): Undone {
-    const c = this.unverified.take(worker)
-    this.journal?.undone(worker, c.after)
-    const { updates } = this.log.since(worker, c.after)
+    const taken = this.unverified.take(worker)
+    this.journal?.undone(worker, taken.after)
+    const { updates } = this.log.since(worker, taken.after)
+    // peers chain the updates with factors: cut the chain at the last of those at or before `after` (none lies
+    // between it and `after`, so the same updates are taken back)
+    const c = { ...taken, after: Math.min(taken.after, updates[0]?.prev ?? this.ssp.chainOf(worker)) }
     const frames = updates.map((u) => ({ ...readFrame(u.frame, this.plan.tensors, { expect: 'sf', maxRows: Number.MAX_SAFE_INTEGER }), frame: u.frame }))
     let shards = 0
     for (const s of c.shards) {
@@ -461,14 +497,14 @@ export class JobCore {
     this.replica.undo(worker, c.after, frames)
     this.replica.applyNow(c.ps)
     this.log.dropAfter(worker, c.after)
-    const rows = frames.reduce((n, f) => n + f.rows, 0)
+    const rows = c.rows
     this.samples -= rows
     const me = this.members.get(worker)
     if (me) me.samples -= rows
     const msg = { seq: this.corrections.length, from: worker, after: c.after, frames: packBinaries(frames.map((f) => f.frame)), ps: encodeParts(c.ps) }
     this.corrections.push(this.ssp.min)
     for (const [id, m] of this.members) if (id !== worker && m.ready) this.out.send(id, 'correction', msg)
-    return { after: c.after, updates: frames.length, shards }
+    return { after: c.after, updates: c.updates, shards }
   }
 
   /**
@@ -543,9 +579,7 @@ export class JobCore {
   }
 
   readyCount(): number {
-    let n = 0
-    for (const m of this.members.values()) if (m.ready) n++
-    return n
+    return this.readyN
   }
 
   // ── internals ──────────────────────────────────────────────────────────────────────────────────
@@ -574,7 +608,7 @@ export class JobCore {
   }
 
   private minMoved(): void {
-    const view = this.ssp.view()
+    const view = this.ssp.delta()
     // Whoever waited on the slowest starts its stall clock afresh: only a worker holding the min still is stalling.
     const t = this.now()
     for (const m of this.members.values()) m.lastProgress = Math.max(m.lastProgress, t)
@@ -583,7 +617,7 @@ export class JobCore {
     this.log.trim(view.min - this.info.hyper.staleness - 1 - LOG_MARGIN_CLOCKS, live)
     this.replica.forget(live)
     this.verifier.trim(view.min, this.info.hyper.staleness, live)
-    for (const [id, m] of this.members) if (m.ready) this.out.send(id, 'clock', view)
+    this.toReady('clock', view)
     this.curve.maybe(this.replica.params, this.replica.frontier + 1, false)
   }
 
@@ -594,9 +628,23 @@ export class JobCore {
     this.verifier.release(agg.from, agg.to, agg.parts)
     if (!agg.parts.length) return
     const parts = encodeParts(agg.parts)
-    const ready = [...this.members.values()].filter((m) => m.ready)
-    for (const m of ready) this.out.send(m.id, 'aggregate', { from: agg.from, to: agg.to, parts })
-    this.traffic.aggregate(parts.byteLength, agg.parts, ready.length)
+    const n = this.toReady('aggregate', { from: agg.from, to: agg.to, parts })
+    this.traffic.aggregate(parts.byteLength, agg.parts, n)
+  }
+
+  /** One event to every ready worker, encoded once where the outbox can; returns how many it reaches. */
+  private toReady<E extends keyof ServerEvents>(event: E, msg: Parameters<ServerEvents[E]>[0]): number {
+    if (this.out.broadcast) {
+      this.out.broadcast(this.id, event, msg)
+      return this.readyCount()
+    }
+    let n = 0
+    for (const [id, m] of this.members) {
+      if (!m.ready) continue
+      this.out.send(id, event, msg)
+      n++
+    }
+    return n
   }
 
   private setState(s: JobState): void {

@@ -7,6 +7,8 @@ interface Entry {
   clock: number
   /** The clock of its last accepted update, −1 before the first. */
   last: number
+  /** The clock of its last accepted update that carried sf parts (what peers receive), −1 before the first. */
+  chain: number
   /** Holds a shard lease; only active workers hold the others back. */
   active: boolean
   /** Counts toward the min clock: active, and proven (an update accepted) or there from the job's start. */
@@ -42,6 +44,8 @@ export class SspTable {
   private readonly entries = new Map<string, Entry>()
   /** Per clock, how many counted workers are at it. */
   private readonly counts = new Map<number, number>()
+  /** Workers whose chain moved since the last `delta()`. */
+  private readonly changed = new Set<string>()
   private countedN = 0
   private minClock = 0
   /** Some update was recorded: joiners from now on start on probation. */
@@ -82,6 +86,11 @@ export class SspTable {
     return this.entries.get(id)?.last ?? -1
   }
 
+  /** The clock of the worker's last update that carried sf parts: its next update names it as `prev`. */
+  chainOf(id: string): number {
+    return this.entries.get(id)?.chain ?? -1
+  }
+
   /** True when the worker holds the min back (false on probation, idle or unknown). */
   isCounted(id: string): boolean {
     return this.entries.get(id)?.counted ?? false
@@ -89,7 +98,7 @@ export class SspTable {
 
   /** Adds a worker at the current min clock, idle. */
   join(id: string): number {
-    if (!this.entries.has(id)) this.entries.set(id, { clock: this.minClock, last: -1, active: false, counted: false })
+    if (!this.entries.has(id)) this.entries.set(id, { clock: this.minClock, last: -1, chain: -1, active: false, counted: false })
     return this.entries.get(id)!.clock
   }
 
@@ -113,13 +122,14 @@ export class SspTable {
     return this.settle()
   }
 
-  /** Removes a departed worker; returns its last clock and whether the min moved. */
+  /** Removes a departed worker; returns its chain (its last update with sf parts) and whether the min moved. */
   remove(id: string): { last: number; moved: boolean } {
     const e = this.entries.get(id)
     if (!e) return { last: -1, moved: false }
     this.entries.delete(id)
+    this.changed.delete(id)
     if (e.counted) this.uncount(e)
-    return { last: e.last, moved: this.settle() }
+    return { last: e.chain, moved: this.settle() }
   }
 
   /** True when the SSP bound lets a worker start clock c. */
@@ -129,10 +139,11 @@ export class SspTable {
 
   /**
    * Records that `id` finished clock `clock` (its update arrived). The clock must be the worker's next one, `prev`
-   * its previous update's clock, and the clock within the bound. Returns the clock it counts at (a probationer's late
-   * first update: the min) and whether the min moved, or a rejection.
+   * the clock of its previous update that carried sf parts (peers chain those), and the clock within the bound.
+   * `sf`: this one carries sf parts. Returns the clock it counts at (a probationer's late first update: the min) and
+   * whether the min moved, or a rejection.
    */
-  record(id: string, clock: number, prev: number): Recorded | Rejection {
+  record(id: string, clock: number, prev: number, sf = true): Recorded | Rejection {
     const bad = this.validate(id, clock, prev)
     if (bad) return bad
     const e = this.entries.get(id)!
@@ -143,6 +154,10 @@ export class SspTable {
     if (e.counted) this.uncount(e)
     e.last = at
     e.clock = at + 1
+    if (sf) {
+      e.chain = at
+      this.changed.add(id)
+    }
     this.count(e)
     return { clock: at, moved: this.settle() }
   }
@@ -153,16 +168,30 @@ export class SspTable {
     if (!e || !e.active) return reject('ERR_LEASE', 'updates come only from a worker that holds a shard')
     // a first update may carry a clock the min has passed since (it is re-based), never a later one
     if (e.last === -1 ? clock > e.clock : clock !== e.clock) return reject('ERR_CLOCK', `clock ${clock}, expected ${e.clock}`)
-    if (prev !== e.last) return reject('ERR_CLOCK', `prev ${prev}, expected ${e.last}`)
+    if (prev !== e.chain) return reject('ERR_CLOCK', `prev ${prev}, expected ${e.chain}`)
     if (!this.mayStart(clock)) {
       return reject('ERR_CLOCK', `clock ${clock} runs ahead of the bound: min ${this.minClock} + staleness ${this.staleness}`)
     }
     return null
   }
 
+  /** The min and every worker's chain: what a worker gets when it becomes ready. */
   view(): ClockView {
     const last: Record<string, number> = {}
-    for (const [id, e] of this.entries) last[id] = e.last
+    // a worker with no update of factors yet is owed nothing
+    for (const [id, e] of this.entries) if (e.chain >= 0) last[id] = e.chain
+    return { min: this.minClock, last }
+  }
+
+  /**
+   * The min and the chains that moved since the last delta: what every ready worker gets when the min moves, the
+   * same for all (one encode). Its size is the number of sf senders of those clocks, never the number of workers
+   * when every tensor goes through the server.
+   */
+  delta(): ClockView {
+    const last: Record<string, number> = {}
+    for (const id of this.changed) last[id] = this.entries.get(id)!.chain
+    this.changed.clear()
     return { min: this.minClock, last }
   }
 

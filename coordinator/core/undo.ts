@@ -6,6 +6,9 @@ interface Since {
   after: number
   /** Per tensor, the sum of the worker's server (ps) deltas of the clocks after `after`. */
   ps: Map<number, Float32Array>
+  /** Its updates after `after`, and the samples they covered. */
+  updates: number
+  rows: number
   /** Shards it completed with updates after `after`, and its clock when it did. */
   shards: Array<{ epoch: number; shard: number; clock: number }>
 }
@@ -15,6 +18,9 @@ export interface Contribution {
   after: number
   /** Dense parts that undo its server deltas since `after` (each the negated sum). */
   ps: Part[]
+  /** Its updates since `after`, and the samples they covered (they no longer count). */
+  updates: number
+  rows: number
   shards: Array<{ epoch: number; shard: number }>
 }
 
@@ -31,9 +37,12 @@ export interface Contribution {
 export class Unverified {
   private readonly byWorker = new Map<string, Since>()
 
-  /** An accepted update of `worker` put these parts through the server (parts on other paths are ignored). */
-  accepted(worker: string, ps: readonly Part[]): void {
-    sumDense(this.of(worker).ps, ps)
+  /** An accepted update of `worker` of `rows` samples put these parts through the server (others are ignored). */
+  accepted(worker: string, ps: readonly Part[], rows: number): void {
+    const w = this.of(worker)
+    sumDense(w.ps, ps)
+    w.rows += rows
+    w.updates++
   }
 
   /** Re-computation matched the worker's update of `clock`: nothing up to it will be taken back. */
@@ -41,6 +50,8 @@ export class Unverified {
     const w = this.of(worker)
     w.after = clock
     w.ps.clear()
+    w.rows = 0
+    w.updates = 0
     w.shards = w.shards.filter((s) => s.clock > clock)
   }
 
@@ -51,10 +62,10 @@ export class Unverified {
 
   /** What to take back of `worker`, forgetting it. */
   take(worker: string): Contribution {
-    const w = this.byWorker.get(worker) ?? { after: -1, ps: new Map(), shards: [] }
+    const w = this.byWorker.get(worker) ?? { after: -1, ps: new Map(), updates: 0, rows: 0, shards: [] }
     this.byWorker.delete(worker)
     const ps = denseParts(w.ps).map((p) => ({ ...p, floats: p.floats.map((v) => -v) }))
-    return { after: w.after, ps, shards: w.shards.map(({ epoch, shard }) => ({ epoch, shard })) }
+    return { after: w.after, ps, updates: w.updates, rows: w.rows, shards: w.shards.map(({ epoch, shard }) => ({ epoch, shard })) }
   }
 
   /** A worker that left in good standing: nothing of it will be taken back. */
@@ -68,7 +79,7 @@ export class Unverified {
 
   private of(worker: string): Since {
     let w = this.byWorker.get(worker)
-    if (!w) this.byWorker.set(worker, (w = { after: -1, ps: new Map(), shards: [] }))
+    if (!w) this.byWorker.set(worker, (w = { after: -1, ps: new Map(), updates: 0, rows: 0, shards: [] }))
     return w
   }
 }

@@ -77,7 +77,7 @@ async function cycle(srv: RunningServer, job: JobCore, peers: readonly string[],
       return
     }
     // random parts are no SGD step: refused, quarantined, evicted (the edge remembers its address)
-    const frame = encodeFrame({ clock, prev: job.ssp.lastOf(id), rows: BATCH, parts: randomParts(job.plan, job.comm.paths, BATCH, mulberry32(n)) })
+    const frame = encodeFrame({ clock, prev: job.ssp.chainOf(id), rows: BATCH, parts: randomParts(job.plan, job.comm.paths, BATCH, mulberry32(n)) })
     const told = new Promise<Reply>((r) => {
       s.once('evicted', r)
       setTimeout(() => r({ ok: false, code: 'not evicted' }), 5000)

@@ -84,6 +84,38 @@ describe('JobCore', () => {
     expect(kernel).toMatchObject({ name: 'dense_1/kernel', path: 'sf', sent: 3 * sfBytes, received: 2 * sfBytes })
   })
 
+  it('sends peers nothing for an update without factors, and clock views name only the chains that moved', () => {
+    job = tinyJob(out, () => now, { paths: 'ps' })
+    for (const w of ['a', 'b', 'c']) hello(w)
+    for (const w of ['a', 'b', 'c']) job.ready(w)
+    for (const w of ['a', 'b', 'c']) job.lease(w)
+    out.events = []
+    for (let c = 0; c < 2; c++) for (const w of ['a', 'b', 'c']) expect(send(w, c, -1).reply).toEqual({ ok: true, clock: c })
+    // nothing per update: one aggregate and one clock view per worker and clock, each naming no chain
+    expect(out.of('update')).toHaveLength(0)
+    expect(out.of('confirm')).toHaveLength(0)
+    expect(out.of('aggregate')).toHaveLength(6)
+    expect(out.of('clock').map((e) => e.msg)).toEqual([0, 0, 0, 1, 1, 1].map((c) => ({ min: c + 1, last: {} })))
+    expect(job.ssp.view()).toEqual({ min: 2, last: {} })
+    // a chain is what an update with factors extends (`prev`): a ps-only one leaves it
+    expect(job.ssp.chainOf('a')).toBe(-1)
+  })
+
+  it('a clock view names the chains that moved since the one before, the ready view all of them', () => {
+    twoRunning()
+    out.events = []
+    send('a', 0, -1)
+    send('b', 0, -1)
+    expect(out.of('clock').map((e) => e.msg)).toEqual([{ min: 1, last: { a: 0, b: 0 } }, { min: 1, last: { a: 0, b: 0 } }])
+    send('a', 1, 0)
+    send('b', 1, 0)
+    expect(out.of('clock').slice(2)[0].msg).toEqual({ min: 2, last: { a: 1, b: 1 } })
+    hello('c')
+    const r = job.ready('c')
+    if (!r.ok) throw new Error(r.reason)
+    expect(r.view).toEqual({ min: 2, last: { a: 1, b: 1 } })
+  })
+
   it('sums a clock’s ps deltas from all workers and sends each worker one aggregate when the min clock moves', () => {
     twoRunning()
     const initial = job.replica.params.slice()
@@ -258,7 +290,7 @@ describe('JobCore', () => {
           continue
         }
         const rows = Math.min(4, l.n - rowsDone[w])
-        const u = send(w, clock[w], job.ssp.lastOf(w), rows)
+        const u = send(w, clock[w], job.ssp.chainOf(w), rows)
         if (!u.reply.ok) continue // held back by the bound: the other worker moves first
         all.push(u)
         clock[w]++

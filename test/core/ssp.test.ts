@@ -17,10 +17,10 @@ function simulate(s: number, workers: number, steps: number, seed: number) {
     const c = t.clockOf(id)!
     if (!t.mayStart(c)) {
       // the worker would wait: the table must refuse the update too
-      expect(t.record(id, c, t.lastOf(id))).toMatchObject({ ok: false, code: 'ERR_CLOCK' })
+      expect(t.record(id, c, t.chainOf(id))).toMatchObject({ ok: false, code: 'ERR_CLOCK' })
       continue
     }
-    const r = t.record(id, c, t.lastOf(id))
+    const r = t.record(id, c, t.chainOf(id))
     expect(r).toHaveProperty('moved')
     const clocks = ids.map((i) => t.clockOf(i)!)
     maxSpread = Math.max(maxSpread, Math.max(...clocks) - Math.min(...clocks))
@@ -181,7 +181,7 @@ describe('SspTable', () => {
             const c = t.clockOf(id)!
             if (!t.mayStart(c)) continue
             const min = t.min
-            const got = t.record(id, c, t.lastOf(id))
+            const got = t.record(id, c, t.chainOf(id))
             if (!('moved' in got)) throw new Error(got.reason)
             expect(got.clock).toBeGreaterThanOrEqual(min)
             const counted = live.filter((w) => t.isCounted(w)).map((w) => t.clockOf(w)!)

@@ -34,7 +34,7 @@ export function honestUpdate(job: JobCore, worker: string, rows: number) {
   // a joiner's first update counts at the min clock if that has moved past its stamp (SspTable's probation)
   const at = job.ssp.lastOf(worker) === -1 ? Math.max(clock, job.ssp.min) : clock
   if (job.info.hyper.staleness !== 0 || at !== F + 1) throw new Error(`an honest step needs BSP and the replica at clock − 1 (clock ${at}, replica ${F})`)
-  const { msg } = workerUpdate(job, worker, clock, job.ssp.lastOf(worker), rows)
+  const { msg } = workerUpdate(job, worker, clock, job.ssp.chainOf(worker), rows)
   const vc = Object.fromEntries([...job.members.keys()].map((p) => [p, F]))
   return { ...msg, view: { vc, psUpTo: F + 1, corrections: job.corrections.length } }
 }
