@@ -90,14 +90,17 @@ export class Inbox {
       this.engine.apply(f.parts, f.rows)
       this.status.bytes.relayReceived += frame.byteLength
     }
-    for (const e of this.early.splice(0)) {
-      if (e.kind === 'frame') this.frame(e.u)
-      else if (e.kind === 'aggregate') this.aggregate(e.a)
-      else if (e.kind === 'clock') this.clock(e.min)
-      else if (e.kind === 'confirm') this.confirm(e.c)
-      else if (e.kind === 'correction') this.correction(e.c)
-      else this.left(e.peer, e.last)
-    }
+    for (const e of this.early.splice(0)) this.replay(e)
+  }
+
+  /** Handles an event that had to wait (for the snapshot, or for the clock a first update counts at). */
+  private replay(e: Early): void {
+    if (e.kind === 'frame') this.frame(e.u)
+    else if (e.kind === 'aggregate') this.aggregate(e.a)
+    else if (e.kind === 'clock') this.clock(e.min)
+    else if (e.kind === 'confirm') this.confirm(e.c)
+    else if (e.kind === 'correction') this.correction(e.c)
+    else this.left(e.peer, e.last)
   }
 
   /** What this worker has applied: per peer the last update of its chain, and the aggregates below psUpTo. */
@@ -219,10 +222,7 @@ export class Inbox {
     const held = this.heldServer ?? []
     this.heldServer = null
     if (clock !== null) this.own(clock, ps)
-    for (const e of held) {
-      if (e.kind === 'aggregate') this.aggregate(e.a)
-      else if (e.kind === 'clock') this.clock(e.min)
-    }
+    for (const e of held) this.replay(e)
   }
 
   /** This worker's own update for `clock` carried these ps parts (already applied by its step). */

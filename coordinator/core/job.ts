@@ -18,6 +18,7 @@ import { normBounds, UpdateGuard } from './guard.ts'
 import { Verifier } from './recompute.ts'
 import { CommState } from './comm.ts'
 import { inlineEvaluator, TestCurve, type Evaluator } from './evaluator.ts'
+import { IdPool } from './id-pool.ts'
 import { ShardLedger, type Completion, type Lease } from './ledger.ts'
 import { ParamServer } from './param-server.ts'
 import { Replica } from './replica.ts'
@@ -25,7 +26,6 @@ import { SspTable } from './ssp.ts'
 import { partSizes, Traffic } from './traffic.ts'
 import { Unverified } from './undo.ts'
 import { LOG_MARGIN_CLOCKS, UpdateLog } from './update-log.ts'
-import { IdPool } from './id-pool.ts'
 
 /** Tabs that said hello but are not ready yet (linking to peers); past it the oldest is evicted for a newcomer. */
 export const MAX_LINKING_PER_JOB = 64
@@ -436,8 +436,9 @@ export class JobCore {
     for (const l of this.ledger.release(worker)) {
       this.noteReturned({ worker, shard: l.shard, epoch: l.epoch })
     }
-    const { last: lastAccepted, moved } = this.ssp.remove(worker)
-    const last = cut === undefined ? lastAccepted : Math.min(lastAccepted, cut)
+    // peers hold its chain (its updates with factors) up to `last`
+    const { last: chain, moved } = this.ssp.remove(worker)
+    const last = cut === undefined ? chain : Math.min(chain, cut)
     for (const [id, m] of this.members) {
       delete m.links[worker]
       this.out.send(id, 'peer-left', { worker, last })
