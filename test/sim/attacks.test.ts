@@ -8,6 +8,9 @@ const WORKERS = 16
 const ATTACKERS = 3
 const SEED = 1
 
+/** An attacked run and the clean run it is judged against. */
+type Pair = { c: Figures; f: Figures }
+
 /**
  * The attacks on liveness each cost a fixed detection delay (a p2pTo liar's ~1.5 s of missing reports; a staller's
  * shard held for a stall timeout), so they run on a 6-epoch job, where that delay is small beside the run.
@@ -52,26 +55,32 @@ describe.skipIf(process.env.TABGRID_ATTACKS === '0')('untrusted volunteers: ever
       })
 
       it.each(names)('%s: accuracy within 2 points, honest throughput at least 0.8 of clean, every attacker caught, no honest one', async (name) => {
-        const c = clean[baselineOf(name)]!
+        const kind = baselineOf(name)
         // The issue's p99 < 200 ms under a stats flood is asserted where it can be measured, in
         // test/coordinator/flood.test.ts (the coordinator's loop to itself: 20–26 ms). Here the coordinator shares its
         // event loop with 16 simulated workers (clean runs alone reach 80–300 ms) and the 2 cores with 3 flooding
         // threads, so the bound is 300 ms or 2× the clean run's: it catches a coordinator the flood takes over.
-        const p99Bound = Math.max(300, 2 * c.apiP99Ms)
-        const fast = (f: Figures) => judge(c, f).throughput >= 0.8 && (!ATTACKS[name].socket || f.apiP99Ms < p99Bound)
-        const runs = [await runScenario({ ...base, attack: name, deadlineMs })]
-        // Throughput and latency of a few-second job on a shared 2-core machine are noisy: a run that misses them gets
-        // one more, and the better counts for those two; every run must pass every other criterion.
-        if (!fast(runs[0])) runs.push(await runScenario({ ...base, attack: name, deadlineMs }))
-        for (const f of runs) {
+        const p99Bound = (c: Figures) => Math.max(300, 2 * c.apiP99Ms)
+        const fast = ({ c, f }: Pair) => judge(c, f).throughput >= 0.8 && (!ATTACKS[name].socket || f.apiP99Ms < p99Bound(c))
+        const pairs: Pair[] = [{ c: clean[kind]!, f: await runScenario({ ...base, attack: name, deadlineMs }) }]
+        // Throughput and latency of a few-second job on a shared 2-core machine are noisy (two clean runs differ by
+        // ×0.8–1.4). A run that misses them gets one more try, against a clean run measured again just before it, so
+        // that a pair sees the same machine; one pair must meet both. Every run must pass every other criterion.
+        if (!fast(pairs[0])) {
+          const again = await runScenario({ ...base, attack: null, honestOnly: kind === 'honest-only', deadlineMs: 60_000 })
+          pairs.push({ c: again, f: await runScenario({ ...base, attack: name, deadlineMs }) })
+        }
+        for (const { c, f } of pairs) {
           const j = judge(c, f)
           console.log(report(f, c))
           expect.soft(j.drop, 'accuracy points lost').toBeLessThanOrEqual(2)
           expect.soft(f.attackers.filter((a) => !a.caught).map((a) => a.slot), `attackers not caught by ${CAUGHT[name].codes.join('/')}${CAUGHT[name].or ? ` or ${CAUGHT[name].or}` : ''}`).toEqual([])
           expect.soft(f.falsePositives, 'honest workers caught').toEqual([])
+          expect.soft(c.falsePositives, 'honest workers caught in the clean run').toEqual([])
         }
-        expect.soft(Math.max(...runs.map((f) => judge(c, f).throughput)), 'honest throughput, attacked / clean').toBeGreaterThanOrEqual(0.8)
-        if (ATTACKS[name].socket) expect.soft(Math.min(...runs.map((f) => f.apiP99Ms)), 'GET /api/jobs p99, ms').toBeLessThan(p99Bound)
+        const best = pairs.find(fast) ?? pairs[pairs.length - 1]
+        expect.soft(judge(best.c, best.f).throughput, 'honest throughput, attacked / clean').toBeGreaterThanOrEqual(0.8)
+        if (ATTACKS[name].socket) expect.soft(best.f.apiP99Ms, 'GET /api/jobs p99, ms').toBeLessThan(p99Bound(best.c))
       }, 240_000)
     })
   }
