@@ -2,7 +2,8 @@
 // (bench/scale/clients.ts) at N = 64, 256, 1,000, 2,000 workers each ticking at 2 clocks/s. Prints, per N, the
 // clocks/s the grid keeps, the lag from a clock's last update to every worker hearing the min passed it (p50, p99),
 // and the coordinator's CPU per clock, with its ratio to N (flat or falling: at most linear growth).
-// Usage: npx tsx bench/scale/run.ts [--workers 64,256,1000,2000] [--seconds 15] [--rate 2]
+// Usage: npx tsx bench/scale/run.ts [--workers 64,256,1000,2000] [--seconds 15] [--rate 2] [--prof DIR]
+// --prof DIR: the coordinator writes a V8 CPU profile per N there (open it in Chrome's DevTools, Performance tab).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -16,6 +17,7 @@ const arg = (name: string, dflt: string) => {
 const SIZES = arg('workers', '64,256,1000,2000').split(',').map(Number)
 const SECONDS = Number(arg('seconds', '15'))
 const RATE = Number(arg('rate', '2'))
+const PROF = arg('prof', '')
 const TOKEN = 'scale-bench'
 const TICKS = 100 // USER_HZ of /proc/PID/stat
 
@@ -39,7 +41,8 @@ function cpuSeconds(pid: number): number {
 }
 
 async function startCoordinator(dataDir: string, port: number): Promise<ChildProcess> {
-  const p = spawn(process.execPath, ['--import', 'tsx', 'coordinator/cli.ts', 'serve', '--port', String(port), '--in-memory', '--no-default-job', '--max-per-address', '5000', '--data-root', dataDir], {
+  const prof = PROF ? ['--cpu-prof', '--cpu-prof-dir', PROF] : []
+  const p = spawn(process.execPath, [...prof, '--import', 'tsx', 'coordinator/cli.ts', 'serve', '--port', String(port), '--in-memory', '--no-default-job', '--max-per-address', '5000', '--data-root', dataDir], {
     env: { ...process.env, TABGRID_TOKEN: TOKEN, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
@@ -75,7 +78,9 @@ async function one(n: number, csv: string, dataDir: string, port: number) {
     if (!result) throw new Error('the clients gave no figures')
     return result as { workers: number; clocksPerSecond: number; lagP50Ms: number; lagP99Ms: number; coordinatorCpu: number; clocks: number; updatesPerSecond: number; errors: Record<string, number>; joinSeconds: number }
   } finally {
-    coord.kill('SIGKILL')
+    // a profiled coordinator writes its profile on a clean exit
+    coord.kill(PROF ? 'SIGTERM' : 'SIGKILL')
+    if (PROF) await new Promise((r) => coord.once('exit', r))
   }
 }
 

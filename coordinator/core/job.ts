@@ -78,6 +78,8 @@ export interface JobOptions {
   journal?: JobJournal
   /** Where a job that ran before a restart goes on from (durable/resume.ts). */
   resume?: ResumeState
+  /** Ready workers at most (default MAX_WORKERS_PER_JOB); a simulator of a larger grid raises it. */
+  maxWorkers?: number
 }
 
 /** A job's state from a durable store: its model with every kept update, the clock to go on at, the ledger. */
@@ -147,6 +149,7 @@ export class JobCore {
   lr: number
   private readonly now: () => number
   private readonly journal: JobJournal | undefined
+  private readonly maxWorkers: number
 
   constructor(
     readonly info: Omit<JobInfo, 'state' | 'bounds'>,
@@ -157,6 +160,7 @@ export class JobCore {
   ) {
     this.now = opts.now ?? Date.now
     this.journal = opts.journal
+    this.maxWorkers = opts.maxWorkers ?? MAX_WORKERS_PER_JOB
     this.defence = new Defence(this.now, opts.onEvent)
     const { hyper } = info
     const initial = opts.initial ?? initParams(plan)
@@ -195,7 +199,7 @@ export class JobCore {
   hello(worker: string, m: Msg<'hello'>): Reply<'hello'> {
     // Only working members count toward the cap; tabs still linking are capped apart, the oldest giving way, so
     // sockets that say hello and never ready cannot lock volunteers out.
-    if (this.readyCount() >= MAX_WORKERS_PER_JOB) return reject('ERR_JOB_CLOSED', `the job has its ${MAX_WORKERS_PER_JOB} workers`)
+    if (this.readyCount() >= this.maxWorkers) return reject('ERR_JOB_CLOSED', `the job has its ${this.maxWorkers} workers`)
     if (this.linking.size >= MAX_LINKING_PER_JOB) {
       const oldest = this.linking.values().next().value!
       this.out.evict(oldest, reject('ERR_READY_TIMEOUT', `${MAX_LINKING_PER_JOB} tabs were still linking; the oldest gives way to a newcomer`))
