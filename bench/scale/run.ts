@@ -66,17 +66,22 @@ async function one(n: number, csv: string, dataDir: string, port: number) {
     if (!res.ok) throw new Error(`job: ${JSON.stringify(job)}`)
     const clients = spawn(process.execPath, ['--import', 'tsx', 'bench/scale/clients.ts', url, job.id, String(n), String(SECONDS), String(RATE)], { stdio: ['ignore', 'pipe', 'inherit'] })
     let cpu0 = 0
+    let clientCpu0 = 0
     let result: Record<string, unknown> | undefined
     for await (const line of createInterface({ input: clients.stdout! })) {
       const m = JSON.parse(line) as { event: string }
-      if (m.event === 'measuring') cpu0 = cpuSeconds(coord.pid!)
+      if (m.event === 'measuring') {
+        cpu0 = cpuSeconds(coord.pid!)
+        clientCpu0 = cpuSeconds(clients.pid!)
+      }
       if (m.event === 'done') {
         const cpu = cpuSeconds(coord.pid!) - cpu0
-        result = { ...m, coordinatorCpu: cpu / (m as unknown as { seconds: number }).seconds }
+        const seconds = (m as unknown as { seconds: number }).seconds
+        result = { ...m, coordinatorCpu: cpu / seconds, clientCpu: (cpuSeconds(clients.pid!) - clientCpu0) / seconds }
       }
     }
     if (!result) throw new Error('the clients gave no figures')
-    return result as { workers: number; clocksPerSecond: number; lagP50Ms: number; lagP99Ms: number; coordinatorCpu: number; clocks: number; updatesPerSecond: number; errors: Record<string, number>; joinSeconds: number }
+    return result as { workers: number; clocksPerSecond: number; lagP50Ms: number; lagP99Ms: number; coordinatorCpu: number; clientCpu: number; clocks: number; updatesPerSecond: number; errors: Record<string, number>; joinSeconds: number }
   } finally {
     // a profiled coordinator writes its profile on a clean exit
     coord.kill(PROF ? 'SIGTERM' : 'SIGKILL')
@@ -87,7 +92,7 @@ async function one(n: number, csv: string, dataDir: string, port: number) {
 const dir = mkdtempSync(join(tmpdir(), 'tabgrid-scale-'))
 const csv = writeData(dir)
 console.log(`scale bench: one coordinator process, N protocol clients in another, each ticking at ${RATE} clocks/s (mlr on 8 features, B 4, s 1), ${SECONDS} s measured per N`)
-console.log('workers  join s  clocks/s  of target  updates/s  lag p50 ms  lag p99 ms  coord CPU  CPU ms/clock  ÷N (µs)  ratio to first  errors')
+console.log('workers  join s  clocks/s  of target  updates/s  lag p50 ms  lag p99 ms  coord CPU  CPU ms/clock  ÷N (µs)  ratio to first  clients CPU  errors')
 let base = 0
 for (const [i, n] of SIZES.entries()) {
   const r = await one(n, csv, dir, 18_400 + i)
@@ -107,6 +112,7 @@ for (const [i, n] of SIZES.entries()) {
       perClock.toFixed(1).padStart(13),
       perN.toFixed(1).padStart(8),
       `×${(perN / base).toFixed(2)}`.padStart(15),
+      `${(100 * r.clientCpu).toFixed(0)} %`.padStart(12),
       ` ${JSON.stringify(r.errors)}`,
     ].join(' '),
   )

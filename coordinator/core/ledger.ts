@@ -1,5 +1,6 @@
 // The shard ledger of one job: leases with expiry, and the proof that every shard was processed once per epoch.
 import { reject, type Rejection } from '../../protocol/errors.ts'
+import { MinHeap } from './min-heap.ts'
 
 export interface Lease {
   id: string
@@ -30,9 +31,17 @@ export interface EpochReport {
 /**
  * Hands out (epoch, shard) pairs lowest epoch first. A lease ends by `complete` (counted once) or by `release` /
  * `expire` (the pair returns to the front of the pool, to be processed again by someone else).
+ *
+ * The pool is the pairs in (epoch, shard) order, each as one key epoch·shards + shard: those never handed out are
+ * the keys from `cursor` on, those that came back (expired, reopened) sit in a min-heap; a lease takes the smaller.
+ * Every operation is O(log n) however many epochs × shards the job has (an array of 262,000 pairs, shifted and
+ * spliced, cost the coordinator 12 % of its CPU at 1,000 workers).
  */
 export class ShardLedger {
-  private readonly pool: Array<[number, number]> = []
+  /** The next key never handed out. */
+  private cursor = 0
+  /** Keys below `cursor` back in the pool. */
+  private readonly returned = new MinHeap()
   private readonly leases = new Map<string, Lease>()
   /** The same leases by worker: an update looks up its sender's lease without scanning every lease of the job. */
   private readonly byWorker = new Map<string, Map<string, Lease>>()
@@ -44,10 +53,7 @@ export class ShardLedger {
     readonly shards: number,
     readonly epochs: number,
   ) {
-    for (let e = 0; e < epochs; e++) {
-      this.completed.push(new Map())
-      for (let s = 0; s < shards; s++) this.pool.push([e, s])
-    }
+    for (let e = 0; e < epochs; e++) this.completed.push(new Map())
   }
 
   get total(): number {
@@ -82,9 +88,9 @@ export class ShardLedger {
   }
 
   lease(worker: string, now: number): Lease | null {
-    const next = this.pool.shift()
-    if (!next) return null
-    const l: Lease = { id: `L${++this.seq}`, worker, epoch: next[0], shard: next[1], grantedAt: now, rows: 0, lr: 0 }
+    const k = this.next()
+    if (k === null) return null
+    const l: Lease = { id: `L${++this.seq}`, worker, epoch: Math.floor(k / this.shards), shard: k % this.shards, grantedAt: now, rows: 0, lr: 0 }
     this.leases.set(l.id, l)
     let held = this.byWorker.get(worker)
     if (!held) this.byWorker.set(worker, (held = new Map()))
@@ -125,11 +131,24 @@ export class ShardLedger {
     if (held?.size === 0) this.byWorker.delete(l.worker)
   }
 
-  /** Front of the pool, in (epoch, shard) order, so the oldest epoch finishes first. */
+  /** The pool's first key, taken out of it; null when it is empty. Pairs completed before a restart are skipped. */
+  private next(): number | null {
+    const total = this.total
+    for (;;) {
+      const back = this.returned.peek()
+      let k: number
+      if (back !== undefined && (back < this.cursor || this.cursor >= total)) k = this.returned.pop()!
+      else if (this.cursor < total) k = this.cursor++
+      else return null
+      if (!this.completed[Math.floor(k / this.shards)].has(k % this.shards)) return k
+    }
+  }
+
+  /** Back into the pool, in (epoch, shard) order, so the oldest epoch finishes first. */
   private toPool(epoch: number, shard: number): void {
-    let i = 0
-    while (i < this.pool.length && (this.pool[i][0] < epoch || (this.pool[i][0] === epoch && this.pool[i][1] < shard))) i++
-    this.pool.splice(i, 0, [epoch, shard])
+    const k = epoch * this.shards + shard
+    // a key at or past the cursor is still in the pool's fresh part (a pair completed before a restart, reopened)
+    if (k < this.cursor) this.returned.push(k)
   }
 
   /** A shard `worker` completed is to be processed again (its updates were taken back): back to the pool's front. */
@@ -152,10 +171,9 @@ export class ShardLedger {
     for (const c of done) {
       const m = this.completed[c.epoch]
       if (!m || c.shard < 0 || c.shard >= this.shards || m.has(c.shard)) continue
+      // it leaves the pool: the cursor and the heap skip completed pairs
       m.set(c.shard, c.worker)
       this.doneCount++
-      const i = this.pool.findIndex(([e, s]) => e === c.epoch && s === c.shard)
-      if (i >= 0) this.pool.splice(i, 1)
     }
   }
 

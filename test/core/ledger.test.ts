@@ -69,4 +69,57 @@ describe('ShardLedger', () => {
     expect(l.complete(c.id, 'a')).toMatchObject({ ok: false, code: 'ERR_LEASE' })
     expect(l.leasesOf('c').map((x) => x.id)).toEqual([c.id])
   })
+
+  it('hands out the same pairs as a plain sorted pool through leases, expiries, reopens and a restore', () => {
+    // the reference: every (epoch, shard) in one sorted array, shifted and spliced
+    const rand = mulberry32(11)
+    const shards = 7
+    const epochs = 4
+    const done = [[0, 2], [0, 3], [1, 5], [3, 0]].map(([epoch, shard]) => ({ epoch, shard, worker: 'old' }))
+    const l = new ShardLedger(shards, epochs)
+    l.restore(done)
+    const key = (e: number, s: number) => e * shards + s
+    const pool: number[] = []
+    for (let k = 0; k < shards * epochs; k++) if (!done.some((d) => key(d.epoch, d.shard) === k)) pool.push(k)
+    const back = (k: number) => {
+      pool.push(k)
+      pool.sort((a, b) => a - b)
+    }
+    const finished: Array<{ epoch: number; shard: number; worker: string }> = [...done]
+    const workers = ['a', 'b', 'c']
+    let steps = 0
+    while (!l.done && steps++ < 5000) {
+      const w = workers[Math.floor(rand() * workers.length)]
+      const r = rand()
+      const held = l.leasesOf(w)
+      if (r < 0.45) {
+        const x = l.lease(w, steps)
+        expect(x && key(x.epoch, x.shard)).toBe(pool.shift() ?? null)
+      } else if (r < 0.75 && held.length) {
+        l.complete(held[0].id, w)
+        finished.push({ epoch: held[0].epoch, shard: held[0].shard, worker: w })
+      } else if (r < 0.9) {
+        for (const x of l.release(w)) back(key(x.epoch, x.shard))
+      } else if (finished.length) {
+        // a quarantine takes back a completed shard, one restored from before a restart included
+        const f = finished.splice(Math.floor(rand() * finished.length), 1)[0]
+        expect(l.reopen(f.epoch, f.shard, f.worker)).toBe(true)
+        back(key(f.epoch, f.shard))
+      }
+      expect(l.processed).toBe(finished.length)
+    }
+    expect(l.done).toBe(true)
+    expect(pool).toEqual([])
+    expect(l.report().flatMap((e) => e.missing)).toEqual([])
+  })
+
+  it('hands a pair completed before a restart and then taken back out once', () => {
+    const l = new ShardLedger(3, 2)
+    l.restore([{ epoch: 1, shard: 1, worker: 'old' }])
+    expect(l.reopen(1, 1, 'old')).toBe(true)
+    const got: string[] = []
+    for (let x = l.lease('w', 0); x; x = l.lease('w', 0)) got.push(`${x.epoch}:${x.shard}`)
+    expect(got).toEqual(['0:0', '0:1', '0:2', '1:0', '1:1', '1:2'])
+  })
 })
+
