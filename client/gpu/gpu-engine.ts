@@ -33,6 +33,8 @@ class GpuEngine implements Engine {
   private readonly maxRows: number
   private readonly buf: Record<'shardX' | 'shardY' | 'evalX' | 'evalY' | 'loss' | 'correct' | 'stats' | 'upload', GrowableBuffer>
   private readonly readback: ReadbackPool
+  /** One recorder per kind of submit: each keeps its uniform buffer and bind groups from call to call. */
+  private readonly rec: Record<'step' | 'apply' | 'evaluate' | 'readModel', Recorder>
   /** The shard as the host passed it: V of a first dense layer is read from here, not back from the GPU. */
   private hostX: Float32Array<ArrayBufferLike> = new Float32Array(0)
   private n = 0
@@ -66,6 +68,8 @@ class GpuEngine implements Engine {
       upload: grow('apply.parts', STORAGE | COPY_DST),
     }
     this.readback = new ReadbackPool(device)
+    const rec = (label: string) => new Recorder(device, label)
+    this.rec = { step: rec('step'), apply: rec('apply'), evaluate: rec('evaluate'), readModel: rec('readModel') }
   }
 
   setModel(arena: Float32Array): void {
@@ -75,7 +79,7 @@ class GpuEngine implements Engine {
 
   async readModel(): Promise<Float32Array> {
     const staging = this.readback.acquire(this.plan.size * 4)
-    const r = new Recorder(this.device, 'readModel')
+    const r = this.rec.readModel
     r.copy(this.model, 0, staging, 0, this.plan.size * 4)
     r.submit()
     return this.readback.read(staging, this.plan.size)
@@ -97,7 +101,7 @@ class GpuEngine implements Engine {
     this.checkBatch(rows)
     const J = this.plan.inputSize
     const shard = this.buf.shardX.ensure(this.n * J * 4)
-    const r = new Recorder(this.device, 'step')
+    const r = this.rec.step
     const { xs, ys } = this.forward(r, { buffer: shard, offset: row0 * J }, rows)
     const stats = this.loss(r, ys[ys.length - 1], this.buf.shardY.ensure(this.n * 4), row0, rows, scale, 0)
     const sources: PartSource[] = []
@@ -120,7 +124,7 @@ class GpuEngine implements Engine {
     const total = parts.reduce((s, p) => s + p.floats.length, 0)
     const all = new Float32Array(total)
     const upload = this.buf.upload.ensure(total * 4)
-    const r = new Recorder(this.device, 'apply')
+    const r = this.rec.apply
     const k = this.kernels
     let at = 0
     for (const p of parts) {
@@ -155,7 +159,7 @@ class GpuEngine implements Engine {
       const rows = Math.min(block, n - row0)
       this.device.queue.writeBuffer(X, 0, x, row0 * J, rows * J)
       this.device.queue.writeBuffer(Y, 0, labelsU32(y, row0, rows))
-      const r = new Recorder(this.device, 'evaluate')
+      const r = this.rec.evaluate
       const { ys } = this.forward(r, { buffer: X, offset: 0 }, rows)
       const stats = this.loss(r, ys[ys.length - 1], Y, 0, rows, 0, c, blocks)
       if (c === blocks - 1) r.copy(stats, 0, staging, 0, blocks * 8)
@@ -179,6 +183,7 @@ class GpuEngine implements Engine {
     this.acts.destroy()
     this.kernels.destroy()
     this.readback.destroy()
+    for (const r of Object.values(this.rec)) r.destroy()
     this.hostX = new Float32Array(0)
     this.n = 0
   }

@@ -1,25 +1,46 @@
-// One submit's worth of GPU work: dispatches, copies and clears in order, every dispatch's uniforms in ONE buffer.
+// One submit's worth of GPU work: dispatches, copies and clears in order, every dispatch's uniforms in ONE buffer
+// that lives as long as the recorder, and bind groups made once and reused from submit to submit.
 
 type Op =
   | { kind: 'dispatch'; pipeline: GPUComputePipeline; slot: number; bytes: number; buffers: GPUBuffer[]; groups: [number, number, number] }
   | { kind: 'copy'; src: GPUBuffer; srcOffset: number; dst: GPUBuffer; dstOffset: number; size: number }
   | { kind: 'clear'; buf: GPUBuffer; offset: number; size?: number }
 
+/** Bind groups kept per recorder at most; past it the cache starts over (buffers that grew leave stale keys). */
+const MAX_BIND_GROUPS = 1024
+
+/** A small id per GPU object, for cache keys (WebGPU objects have no identity a Map key could read). */
+const ids = new WeakMap<object, number>()
+let nextId = 0
+function idOf(o: object): number {
+  let id = ids.get(o)
+  if (id === undefined) ids.set(o, (id = ++nextId))
+  return id
+}
+
 /**
- * Records kernels for one queue submit. Each dispatch's uniform block goes into its own 256-byte-aligned slot of a
- * single uniform buffer, bound with an offset, so one kernel can run many times in a submit with different
- * parameters; the buffer is written and the commands encoded at submit().
+ * Records kernels for one queue submit at a time, and can be used again after each submit. Each dispatch's uniform
+ * block goes into its own 256-byte-aligned slot of the recorder's uniform buffer, bound with an offset, so one kernel
+ * can run many times in a submit with different parameters. The buffer is created once (grown when a submit needs
+ * more slots) and rewritten with one `writeBuffer` per submit, which the queue orders after the work already
+ * submitted; a dispatch's bind group (pipeline, slot, buffers) is created once and reused, so a training step that
+ * records the same kernels on the same buffers every clock creates no GPU objects at all.
  *
  * @example
  * const r = new Recorder(device, 'step')
  * r.dispatch(pipeline, params({ n: 64 }), [x, out], [4, 1])
  * r.copy(out, 0, staging, 0, 64)
  * r.submit()
+ * r.destroy() // with the engine that owns it
  */
 export class Recorder {
   private readonly ops: Op[] = []
   private readonly blocks: ArrayBuffer[] = []
   private readonly align: number
+  private uniforms: GPUBuffer | null = null
+  private readonly groups = new Map<string, GPUBindGroup>()
+  /** Bind groups and uniform buffers created so far: what reuse saves is visible (tests, benchmarks). */
+  readonly created = { bindGroups: 0, uniformBuffers: 0 }
 
   constructor(
     private readonly device: GPUDevice,
@@ -51,16 +72,14 @@ export class Recorder {
   /** Writes the uniforms, encodes everything in order and submits it; nothing is queued when nothing was recorded. */
   submit(): void {
     if (this.ops.length === 0) return
-    const uniforms = this.uniformBuffer()
+    const uniforms = this.writeUniforms()
     const encoder = this.device.createCommandEncoder({ label: `${this.label}.encoder` })
     let pass: GPUComputePassEncoder | null = null
     for (const op of this.ops) {
       if (op.kind === 'dispatch') {
         pass ??= encoder.beginComputePass({ label: `${this.label}.pass` })
-        const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms!, offset: op.slot * this.align, size: op.bytes } }]
-        op.buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }))
         pass.setPipeline(op.pipeline)
-        pass.setBindGroup(0, this.device.createBindGroup({ label: `${this.label}.${op.pipeline.label}`, layout: op.pipeline.getBindGroupLayout(0), entries }))
+        pass.setBindGroup(0, this.bindGroup(uniforms!, op))
         pass.dispatchWorkgroups(...op.groups)
         continue
       }
@@ -71,23 +90,47 @@ export class Recorder {
     }
     pass?.end()
     this.device.queue.submit([encoder.finish({ label: `${this.label}.commands` })])
-    // Destroying after submit is safe: the queue keeps it alive until the work that uses it has run.
-    uniforms?.destroy()
     this.ops.length = 0
     this.blocks.length = 0
   }
 
-  private uniformBuffer(): GPUBuffer | null {
-    if (this.blocks.length === 0) return null
-    const buf = this.device.createBuffer({
-      label: `${this.label}.uniforms`,
-      size: this.blocks.length * this.align,
-      usage: GPUBufferUsage.UNIFORM,
-      mappedAtCreation: true,
-    })
-    const bytes = new Uint8Array(buf.getMappedRange())
-    this.blocks.forEach((b, i) => bytes.set(new Uint8Array(b), i * this.align))
-    buf.unmap()
-    return buf
+  /** Frees the uniform buffer and forgets the bind groups; the recorder can still be used (it makes new ones). */
+  destroy(): void {
+    this.uniforms?.destroy()
+    this.uniforms = null
+    this.groups.clear()
+  }
+
+  /** The uniform buffer, big enough for this submit's blocks, with them written in one queue write. */
+  private writeUniforms(): GPUBuffer | null {
+    if (this.blocks.length === 0) return this.uniforms
+    const bytes = this.blocks.length * this.align
+    if (!this.uniforms || this.uniforms.size < bytes) {
+      // a buffer still used by submitted work stays alive until that work has run
+      this.uniforms?.destroy()
+      this.groups.clear()
+      const size = Math.max(bytes, 2 * (this.uniforms?.size ?? 0))
+      this.uniforms = this.device.createBuffer({ label: `${this.label}.uniforms`, size, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST })
+      this.created.uniformBuffers++
+    }
+    const all = new Uint8Array(bytes)
+    this.blocks.forEach((b, i) => all.set(new Uint8Array(b), i * this.align))
+    this.device.queue.writeBuffer(this.uniforms, 0, all)
+    return this.uniforms
+  }
+
+  private bindGroup(uniforms: GPUBuffer, op: Extract<Op, { kind: 'dispatch' }>): GPUBindGroup {
+    let key = `${idOf(op.pipeline)}:${op.slot}:${op.bytes}`
+    for (const b of op.buffers) key += `:${idOf(b)}`
+    let g = this.groups.get(key)
+    if (!g) {
+      if (this.groups.size >= MAX_BIND_GROUPS) this.groups.clear()
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: op.slot * this.align, size: op.bytes } }]
+      op.buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }))
+      g = this.device.createBindGroup({ label: `${this.label}.${op.pipeline.label}`, layout: op.pipeline.getBindGroupLayout(0), entries })
+      this.groups.set(key, g)
+      this.created.bindGroups++
+    }
+    return g
   }
 }

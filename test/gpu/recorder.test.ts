@@ -1,4 +1,5 @@
-// client/gpu/recorder.ts: every dispatch's uniforms in one buffer per submit, and dispatches, copies and clears in order.
+// client/gpu/recorder.ts: every dispatch's uniforms in one buffer, dispatches, copies and clears in order, and the
+// uniform buffer and bind groups reused from submit to submit.
 import { describe, expect, it } from 'vitest'
 import { AddKernel } from '../../client/gpu/add-kernel.ts'
 import { Recorder } from '../../client/gpu/recorder.ts'
@@ -47,6 +48,33 @@ describe('Recorder', () => {
     })
     expectClose(await download(device, snapshot, 4), [2, 2, 2, 2], 0, 0)
     expectClose(await download(device, a, 4), [1, 1, 3, 3], 0, 0)
+  })
+
+  it('reuses its uniform buffer and bind groups across submits, with each submit’s own parameters', async () => {
+    const dst = storage(device, 'dst', 8)
+    const src = upload(device, 'src', Float32Array.from({ length: 8 }, (_, i) => i + 1))
+    const r = new Recorder(device, 'test')
+    const expected = new Float32Array(8)
+    // the same two dispatches (same pipeline, buffers and slots) with other counts each time: dst[i] += src[i]
+    for (const [a, b] of [[1, 2], [8, 3], [4, 4]]) {
+      await withErrorScope(device, () => {
+        add.record(r, { buffer: dst, offset: 0 }, { buffer: src, offset: 0 }, a)
+        add.record(r, { buffer: dst, offset: 0 }, { buffer: src, offset: 0 }, b)
+        r.submit()
+      })
+      for (const n of [a, b]) for (let i = 0; i < n; i++) expected[i] += i + 1
+    }
+    expectClose(await download(device, dst, 8), expected, 0, 0)
+    expect(r.created).toEqual({ bindGroups: 2, uniformBuffers: 1 })
+    // a submit with more dispatches than the buffer has slots grows it, and is still right
+    await withErrorScope(device, () => {
+      for (let n = 1; n <= 5; n++) add.record(r, { buffer: dst, offset: 0 }, { buffer: src, offset: 0 }, n)
+      r.submit()
+    })
+    for (let n = 1; n <= 5; n++) for (let i = 0; i < n; i++) expected[i] += i + 1
+    expectClose(await download(device, dst, 8), expected, 0, 0)
+    expect(r.created.uniformBuffers).toBe(2)
+    r.destroy()
   })
 
   it('submits nothing when nothing was recorded', () => {
