@@ -1,11 +1,13 @@
-// The `tabgrid` command: serve, run, job create, jobs.
+// The `tabgrid` command: serve, run, job create, jobs, rollback, worker.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { register } from 'node:module'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { PRESETS } from '../model/spec.ts'
 import { HyperSchema, type CreateJob } from '../protocol/job.ts'
 import { BAN_AFTER_QUARANTINES, MAX_MODEL_JSON, MAX_SOCKETS_PER_ADDRESS, READY_TIMEOUT_MS } from '../protocol/limits.ts'
+import type { EngineFlag, RunWorker } from '../worker/options.ts'
 import { ensureClientBuilt } from './build-client.ts'
 import { runJob, RunError } from './run.ts'
 import { startServer } from './server.ts'
@@ -298,6 +300,50 @@ program
   .action(async (f: { server: string }) => {
     const res = await fetch(new URL('/api/jobs', f.server))
     console.log(JSON.stringify(await res.json(), null, 2))
+  })
+
+/**
+ * The worker's code, loaded when the command runs: it runs the client's WebGPU code, which this (Node-only) compile
+ * does not type; worker/tsconfig.json checks it, against the RunWorker type both sides import.
+ */
+const WORKER_MAIN = new URL('../worker/main.ts', import.meta.url).href
+
+program
+  .command('worker')
+  .description("a headless worker for GPU servers: joins the coordinator's jobs like a volunteer tab, with the WGSL kernels on Dawn (the webgpu package) or the CPU kernels; no WebRTC, peers' updates come through the relay")
+  .option('--server <url>', 'coordinator URL', 'http://127.0.0.1:8080')
+  .option('--job <id>', 'work on this job only (default: any job that takes workers, then the next one)')
+  .addOption(
+    new Option('--engine <engine>', 'auto: the WGSL kernels on a hardware GPU, the CPU kernels on a software adapter or without the webgpu package; webgpu: the WGSL kernels on any adapter; cpu')
+      .choices(['auto', 'webgpu', 'cpu'])
+      .default('auto'),
+  )
+  .option('--once', 'leave after one job instead of waiting for the next')
+  .option('--save-model <file>', "write each finished job's model there: the arena, little-endian f32 ({job} in the name: the job id)")
+  .option('--status-every <sec>', 'seconds between progress lines', num('status-every'), 5)
+  .option('--json', 'also print JSON lines on stdout: status every period, one per finished session, one at exit')
+  .action(async (f: { server: string; job?: string; engine: EngineFlag; once?: boolean; saveModel?: string; statusEvery: number; json?: boolean }) => {
+    if (!(f.statusEvery > 0)) throw new RunError('--status-every must be positive', 2)
+    // the kernels import their WGSL with Vite's `?raw`; in Node a module hook reads those files as text
+    register(new URL('../worker/raw-hooks.js', import.meta.url))
+    const { runWorker } = (await import(WORKER_MAIN)) as { runWorker: RunWorker }
+    const ac = new AbortController()
+    let interrupted = 0
+    const interrupt = () => {
+      // the first leaves cleanly (the shard goes back to the pool at once); a second does not wait for that
+      if (interrupted++) process.exit(130)
+      console.error('leaving…')
+      ac.abort()
+    }
+    process.on('SIGINT', interrupt)
+    process.on('SIGTERM', interrupt)
+    const code = await runWorker(
+      { server: f.server, engine: f.engine, statusEverySec: f.statusEvery, ...(f.job ? { job: f.job } : {}), ...(f.once ? { once: true } : {}), ...(f.json ? { json: true } : {}), ...(f.saveModel ? { saveModel: f.saveModel } : {}) },
+      { out: (l) => console.log(l), err: (l) => console.error(l) },
+      ac.signal,
+    )
+    // Dawn's instance keeps the event loop alive: the worker is done, so is the process
+    process.exit(code)
   })
 
 try {

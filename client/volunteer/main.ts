@@ -1,42 +1,40 @@
 // The volunteer page: opens WebGPU (or falls back to the CPU), joins a job and shows what this tab is doing.
 import SimplePeer from 'simple-peer/simplepeer.min.js'
 import { io } from 'socket.io-client'
-import { createCpuEngine } from '../gpu/cpu-engine.ts'
 import { openDevice } from '../gpu/device.ts'
-import { createGpuEngine } from '../gpu/gpu-engine.ts'
+import { backendFor, decideEngine, engineLabel, type EngineAsk, type GpuFound } from '../gpu/engine-choice.ts'
 import { CoordinatorLink, type WorkerSocket } from '../transport/coordinator.ts'
+import { afterSession } from '../train/rejoin.ts'
 import { Session, type Backend } from '../train/session.ts'
 import type { WorkerStatus } from '../train/status.ts'
 import { bytes, el, setText } from './dom.ts'
 
 /** The engine: WebGPU where the browser has it; the CPU kernels without it, or when the URL says ?engine=cpu. */
 async function chooseBackend(params: URLSearchParams): Promise<Backend> {
-  if (params.get('engine') === 'cpu') {
-    setText('engine', 'CPU (asked for by ?engine=cpu)')
-    return { kind: 'cpu', create: createCpuEngine }
+  const engine = params.get('engine')
+  const asked: EngineAsk = engine === 'cpu' || engine === 'webgpu' ? engine : 'auto'
+  const flag = (e: EngineAsk) => `?engine=${e}`
+  const cpu = (gpu?: GpuFound) => {
+    setText('engine', engineLabel(decideEngine(asked, gpu, flag)))
+    return backendFor('cpu')
   }
+  if (asked === 'cpu') return cpu()
   if (!('gpu' in navigator) || !navigator.gpu) {
     notice('This browser has no WebGPU (ERR_NO_WEBGPU), so this tab trains with the CPU version of the same kernels. It still helps, just more slowly.')
-    setText('engine', 'CPU (no WebGPU in this browser)')
-    return { kind: 'cpu', create: createCpuEngine }
+    return cpu({ missing: 'no WebGPU in this browser' })
   }
   try {
     const gpu = await openDevice(navigator.gpu, (why) => notice(`GPU error: ${why}. Reload the page to rejoin.`, true))
     setText('adapter', gpu.adapter)
     setText('limits', gpu.limits)
-    const asked = params.get('engine') === 'webgpu'
-    if (gpu.software && !asked) {
-      // the same kernels as plain loops beat WGSL emulated on the CPU by ~20× (README, "Benchmarks")
-      gpu.device.destroy()
-      setText('engine', 'CPU (the WebGPU adapter is a software one, on which the CPU kernels are faster; ?engine=webgpu to use it anyway)')
-      return { kind: 'cpu', create: createCpuEngine }
-    }
-    setText('engine', asked ? 'WebGPU (asked for by ?engine=webgpu)' : 'WebGPU')
-    return { kind: 'webgpu', create: (plan) => createGpuEngine(gpu.device, plan) }
+    const d = decideEngine(asked, gpu, flag)
+    setText('engine', engineLabel(d))
+    if (d.kind === 'webgpu') return backendFor('webgpu', gpu.device)
+    gpu.device.destroy()
+    return backendFor('cpu')
   } catch (e) {
     notice(`WebGPU is present but no device could be opened (${(e as Error).message}); training on the CPU instead.`)
-    setText('engine', 'CPU (WebGPU device unavailable)')
-    return { kind: 'cpu', create: createCpuEngine }
+    return cpu({ missing: 'WebGPU device unavailable' })
   }
 }
 
@@ -89,16 +87,6 @@ function render(s: WorkerStatus): void {
   })
 }
 
-/** How long a tab that found no job (or lost the coordinator) waits before it asks again… */
-const NEXT_JOB_RETRY_MS = 5000
-/** …doubling, up to this, while the coordinator cannot be reached at all (it is restarting, or gone). */
-const MAX_RETRY_MS = 60_000
-
-/** The wait before the n-th attempt in a row to reach a coordinator that did not answer: 5 s · 2ⁿ ± 20 %, at most 60 s. */
-function retryDelay(unreached: number): number {
-  return Math.min(MAX_RETRY_MS, NEXT_JOB_RETRY_MS * 2 ** unreached) * (0.8 + 0.4 * Math.random())
-}
-
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search)
   const backend = await chooseBackend(params)
@@ -137,23 +125,21 @@ async function main(): Promise<void> {
     }
     // For the end-to-end tests and the curious: the worker's state and model from the devtools console.
     Object.assign(window, { tabgrid: { worker, status: () => worker.status, readModel: () => worker.readModel() } })
-    let noJob = false
-    let dropped = false
+    let code: string | undefined
     await worker.run().catch((e: Error & { code?: string }) => {
-      noJob = e.code === 'ERR_UNKNOWN_JOB' || e.code === 'ERR_JOB_CLOSED'
-      // lost mid-job, or never reached (the coordinator restarting): try again
-      dropped = e.code === 'ERR_DISCONNECTED' || (e.code === 'ERR_TIMEOUT' && !worker.status.workerId)
-      if (!noJob) console.error(e)
+      code = e.code
+      if (code !== 'ERR_UNKNOWN_JOB' && code !== 'ERR_JOB_CLOSED') console.error(e)
     })
     socket.disconnect()
-    if (left) break
-    if (dropped) notice('The connection to the coordinator dropped; rejoining…', true)
-    else if (jobId || !(noJob || worker.status.phase === 'done')) break
-    waitingForJob = noJob
-    if (noJob) notice('No job is taking workers on this coordinator right now. Keep this tab open: it joins the next one.')
-    // a session that got a worker id reached the coordinator: the next attempt starts the back-off afresh
-    unreached = worker.status.workerId ? 0 : unreached + 1
-    await new Promise((r) => setTimeout(r, dropped ? retryDelay(unreached) : NEXT_JOB_RETRY_MS))
+    const end = afterSession({ code, reached: !!worker.status.workerId, done: worker.status.phase === 'done', left, tied: !!jobId }, unreached)
+    unreached = end.unreached
+    const next = end.next
+    if (next.action === 'stop') break
+    const why = next.why
+    if (why === 'dropped') notice('The connection to the coordinator dropped; rejoining…', true)
+    waitingForJob = why === 'no-job'
+    if (why === 'no-job') notice('No job is taking workers on this coordinator right now. Keep this tab open: it joins the next one.')
+    await new Promise((r) => setTimeout(r, next.waitMs))
   }
   leave.disabled = true
 }
