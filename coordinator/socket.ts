@@ -183,7 +183,7 @@ export function attachWorkers(io: WorkerServer, store: JobStore, out: SocketOutb
       case 'signal':
         return job.signal(worker, m)
       case 'ready':
-        return ready ? reject('ERR_BAD_MESSAGE', 'ready twice') : job.ready(worker)
+        return ready ? reject('ERR_BAD_MESSAGE', 'ready twice') : job.ready(worker, m)
       case 'link':
         return job.link(worker, m)
       case 'stats':

@@ -44,7 +44,8 @@ export const HelloSchema = z.object({
   agent: z.string().max(MAX_TEXT).optional(),
 })
 export const SignalSchema = z.object({ type: z.literal('signal'), to: Id, data: SignalDataSchema })
-export const ReadySchema = z.object({ type: z.literal('ready') })
+/** `engine`: the engine the worker trains with, where it differs from the guess in hello (both timed at join). */
+export const ReadySchema = z.object({ type: z.literal('ready'), engine: z.enum(['webgpu', 'cpu']).optional() })
 export const LeaseSchema = z.object({ type: z.literal('lease') })
 /**
  * What the sender had applied when it computed an update: per peer, the last update of that peer's chain it held

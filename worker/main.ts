@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs'
 import { io } from 'socket.io-client'
 import type { OpenedDevice } from '../client/gpu/device.ts'
 import { backendFor, decideEngine, engineLabel, type EngineAsk } from '../client/gpu/engine-choice.ts'
+import type { RaceResult } from '../client/gpu/engine-race.ts'
 import { CoordinatorLink, REQUEST_TIMEOUT_MS, type WorkerSocket } from '../client/transport/coordinator.ts'
 import type { MeshOptions } from '../client/transport/peer-mesh.ts'
 import { afterSession } from '../client/train/rejoin.ts'
@@ -49,7 +50,8 @@ async function pickEngine(asked: EngineAsk, output: WorkerOutput, onGpuLost: (er
     opened?.device.destroy()
     return { backend: backendFor('cpu'), adapter: opened ? `${opened.adapter} (unused: CPU engine)` : 'none (CPU engine)' }
   }
-  return { backend: backendFor('webgpu', opened!.device), adapter: opened!.adapter, device: opened!.device }
+  const timed = d.timed ? (r: RaceResult) => output.err(`engine: ${engineLabel(r)}`) : undefined
+  return { backend: backendFor('webgpu', opened!.device, timed), adapter: opened!.adapter, device: opened!.device }
 }
 
 /** A shard over HTTP; its URL is the coordinator's, relative to the server. Failures carry the coordinator's code. */

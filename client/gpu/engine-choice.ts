@@ -3,6 +3,7 @@
 import { TabgridError } from '../../protocol/errors.ts'
 import type { Backend } from '../train/session.ts'
 import { createCpuEngine } from './cpu-engine.ts'
+import { raceEngines, type RaceResult } from './engine-race.ts'
 import { createGpuEngine } from './gpu-engine.ts'
 
 export type EngineAsk = 'auto' | 'webgpu' | 'cpu'
@@ -11,9 +12,12 @@ export type EngineAsk = 'auto' | 'webgpu' | 'cpu'
 export type GpuFound = { software: boolean } | { missing: string }
 
 export interface EngineDecision {
+  /** The engine, or the first guess (said in hello) where `timed`. */
   kind: 'webgpu' | 'cpu'
   /** Why, for people; empty for the ordinary case (WebGPU on a hardware adapter). */
   why: string
+  /** `auto` on a hardware adapter: both engines are timed on the job's model at join, and the faster trains. */
+  timed?: true
 }
 
 /**
@@ -30,18 +34,32 @@ export function decideEngine(asked: EngineAsk, gpu: GpuFound | undefined, flag: 
   if (!gpu || 'missing' in gpu) return { kind: 'cpu', why: gpu?.missing ?? 'no WebGPU' }
   if (asked === 'webgpu') return { kind: 'webgpu', why: `asked for by ${flag('webgpu')}` }
   if (gpu.software) return { kind: 'cpu', why: `the WebGPU adapter is a software one, on which the CPU kernels are faster; ${flag('webgpu')} to use it anyway` }
-  return { kind: 'webgpu', why: '' }
+  return { kind: 'webgpu', why: '', timed: true }
 }
 
-/** One line for people: "WebGPU", "WebGPU (asked for by …)", "CPU (…)". */
-export function engineLabel(d: EngineDecision): string {
-  const name = d.kind === 'webgpu' ? 'WebGPU' : 'CPU'
+/** One line for people: "WebGPU", "WebGPU (asked for by …)", "CPU (…)"; a timed choice before its race: "WebGPU or CPU …". */
+export function engineLabel(d: EngineDecision | RaceResult): string {
+  const kind = 'engine' in d ? d.engine.kind : d.kind
+  const name = kind === 'webgpu' ? 'WebGPU' : 'CPU'
+  if ('timed' in d && d.timed) return 'WebGPU or CPU, the faster on this job’s model (timed when the job is known)'
   return d.why ? `${name} (${d.why})` : name
 }
 
-/** The session's engine factory for a decision; `device` is needed (and only used) for WebGPU. */
-export function backendFor(kind: EngineDecision['kind'], device?: GPUDevice): Backend {
+/**
+ * The session's engine factory for a decision; `device` is needed (and only used) for WebGPU. A timed decision makes
+ * both engines for the job's model, times a step on each (engine-race.ts) and keeps the faster; `onTimed` hears the
+ * result (the page and the worker say which engine and why).
+ */
+export function backendFor(kind: EngineDecision['kind'], device?: GPUDevice, onTimed?: (r: RaceResult) => void): Backend {
   if (kind === 'cpu') return { kind, create: createCpuEngine }
   if (!device) throw new TabgridError('ERR_NO_WEBGPU', 'the WebGPU engine needs a device')
-  return { kind, create: (plan) => createGpuEngine(device, plan) }
+  if (!onTimed) return { kind, create: (plan) => createGpuEngine(device, plan) }
+  return {
+    kind,
+    async create(plan, batch) {
+      const r = await raceEngines([() => createGpuEngine(device, plan), () => createCpuEngine(plan)], plan, batch)
+      onTimed(r)
+      return r.engine
+    },
+  }
 }

@@ -19,8 +19,9 @@ const STATS_EVERY_MS = 2000
 
 /** Makes the compute engine once the job's model is known. */
 export interface Backend {
+  /** The engine, or the first guess where `create` times both (hello says it; ready says the one made). */
   kind: Engine['kind']
-  create(plan: ModelPlan): Engine
+  create(plan: ModelPlan, batch: number): Engine | Promise<Engine>
 }
 
 export interface SessionDeps {
@@ -251,7 +252,12 @@ export class Session implements LoopHost {
     this.status.workerId = this.me
     this.status.job = hello.job
     this.setPaths(hello.paths)
-    this.engine = timedApply(backend.create(this.plan), this.status.time)
+    this.engine = timedApply(await backend.create(this.plan, this.job.hyper.batch), this.status.time)
+    if (this.destroyed) {
+      // left (or lost the coordinator) while the engines were being timed: the one made is freed here
+      this.engine.destroy()
+      throw this.fatal ?? new TabgridError('ERR_JOB_CLOSED', 'the session ended while its engine was being made')
+    }
     this.inbox = new Inbox(this.plan, this.job.hyper.batch, this.me, this.engine, this.status, () => this.notify(), {
       report: (from, clock, kind) => void link.request('report', { type: 'report', from, clock, kind }).catch((e: Error) => console.warn(e.message)),
       digest: sha256Hex,
@@ -280,7 +286,7 @@ export class Session implements LoopHost {
     this.setPhase('linking')
     for (const p of hello.peers) this.status.peers[p] = 'connecting'
     await Promise.all(hello.peers.map((p) => this.mesh.connect(p)))
-    const snap = await link.request('ready', { type: 'ready' })
+    const snap = await link.request('ready', { type: 'ready', engine: this.engine.kind })
     this.engine.setModel(arenaFromBytes(this.plan, asBytes(snap.model)))
     this.mergeView(snap.view)
     this.inbox.start(snap)

@@ -29,7 +29,7 @@ async function chooseBackend(params: URLSearchParams): Promise<Backend> {
     setText('limits', gpu.limits)
     const d = decideEngine(asked, gpu, flag)
     setText('engine', engineLabel(d))
-    if (d.kind === 'webgpu') return backendFor('webgpu', gpu.device)
+    if (d.kind === 'webgpu') return backendFor('webgpu', gpu.device, d.timed ? (r) => setText('engine', engineLabel(r)) : undefined)
     gpu.device.destroy()
     return backendFor('cpu')
   } catch (e) {

@@ -235,8 +235,12 @@ export class JobCore {
   }
 
   /** The worker's links are up (or timed out): it becomes a live member and gets the model as of now. */
-  ready(worker: string): Reply<'ready'> {
+  ready(worker: string, m?: Msg<'ready'>): Reply<'ready'> {
     const me = this.members.get(worker)!
+    if (m?.engine) {
+      me.engine = m.engine
+      this.enginesByWorker.set(worker, m.engine)
+    }
     if (!me.ready) this.readyN++
     this.linking.delete(worker)
     me.ready = true

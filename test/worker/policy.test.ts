@@ -41,8 +41,9 @@ describe('afterSession', () => {
 
 describe('decideEngine', () => {
   const flag = (e: string) => `--engine ${e}`
-  it('auto: WebGPU on a hardware adapter, the CPU kernels on a software one or without a GPU, saying why', () => {
-    expect(engineLabel(decideEngine('auto', { software: false }, flag))).toBe('WebGPU')
+  it('auto: the faster of both, timed, on a hardware adapter; the CPU kernels on a software one or without a GPU, saying why', () => {
+    expect(decideEngine('auto', { software: false }, flag)).toEqual({ kind: 'webgpu', why: '', timed: true })
+    expect(engineLabel(decideEngine('auto', { software: false }, flag))).toBe('WebGPU or CPU, the faster on this job’s model (timed when the job is known)')
     expect(engineLabel(decideEngine('auto', { software: true }, flag))).toBe(
       'CPU (the WebGPU adapter is a software one, on which the CPU kernels are faster; --engine webgpu to use it anyway)',
     )
