@@ -4,7 +4,7 @@ import { z } from 'zod'
 import type { NormBounds } from '../model/clip.ts'
 import type { ModelSpec } from '../model/spec.ts'
 import type { Path } from '../model/update.ts'
-import { MAX_MODEL_JSON } from './limits.ts'
+import { DEFAULT_PEER_LINKS, MAX_MODEL_JSON, MAX_PEER_LINKS } from './limits.ts'
 
 /** Hyperparameters an operator may set; the defaults train every preset on MNIST-like data without tuning. */
 export const HyperSchema = z.object({
@@ -19,6 +19,11 @@ export const HyperSchema = z.object({
   batch: z.number().int().min(1).max(4096).default(32),
   staleness: z.number().int().min(0).max(1_000_000).default(2),
   fanout: z.number().int().min(1).max(256).optional(),
+  /**
+   * WebRTC links per worker at most, both ways: a joiner links with up to this many members that have fewer, so no
+   * tab holds more, whatever the job's size; 0 sends everything through the coordinator.
+   */
+  peerLinks: z.number().int().min(0).max(MAX_PEER_LINKS).default(DEFAULT_PEER_LINKS),
   /** How tensors travel: Poseidon's rule from live numbers (auto), or every dense kernel as factors (sf), or all dense via the server (ps). */
   paths: z.enum(['auto', 'sf', 'ps']).default('auto'),
   epochs: z.number().int().min(1).max(10_000).default(3),

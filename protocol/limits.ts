@@ -16,10 +16,13 @@ export const MAX_BATCH = 4096
 /** Ready workers one job takes (tabs still linking are capped apart, MAX_LINKING_PER_JOB). */
 export const MAX_WORKERS_PER_JOB = 4096
 /**
- * Peers a worker links to (WebRTC data channels): a joiner is handed at most this many members to link with, so the
- * mesh has bounded degree at any size; updates reach the others through the coordinator (relay or server).
+ * Peers a worker links to (WebRTC data channels) by default (`hyper.peerLinks`): a joiner is handed at most this many
+ * members, none already at this many links, so the mesh has bounded degree at any size; updates reach the others
+ * through the coordinator (relay or server).
  */
-export const MAX_PEER_LINKS = 16
+export const DEFAULT_PEER_LINKS = 16
+/** The most `hyper.peerLinks` may be (a browser holds this many WebRTC connections well), and the longest `p2pTo`. */
+export const MAX_PEER_LINKS = 64
 export const MAX_TEXT = 256
 /** Largest model description (JSON text) the API and the CLI take. */
 export const MAX_MODEL_JSON = 64 * 1024

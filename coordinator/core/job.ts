@@ -7,7 +7,7 @@ import type { Part } from '../../model/update.ts'
 import { reject, type Rejection } from '../../protocol/errors.ts'
 import { encodeFrame, encodeParts, readFrame, type RawFrame } from '../../protocol/frames.ts'
 import type { JobInfo, JobState, JobSummary } from '../../protocol/job.ts'
-import { MAX_DEPARTED, MAX_PEER_LINKS, MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
+import { MAX_DEPARTED, MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
 import type { ClockTime, LeaseGrant, Msg, Replies, ServerEvents, WorkerBytes } from '../../protocol/messages.ts'
 import { encodeShard } from '../../protocol/shard.ts'
 import { asBytes, packBinaries } from '../../protocol/bytes.ts'
@@ -132,7 +132,10 @@ export class JobCore {
   /** Members that said hello and are not ready yet, oldest first. */
   private readonly linking = new Set<string>()
   /** Members, for picking a joiner's peers at random in O(1) each. */
-  private readonly mesh = new IdPool()
+  /** Members with fewer than `peerLinks` links: a joiner is handed peers from these only. */
+  private readonly open = new IdPool()
+  /** Each member's links (both ways), as handed out at hello: at most `peerLinks`. */
+  private readonly links = new Map<string, Set<string>>()
   /** Per worker, the clock after its last accepted update: every member, and the last MAX_DEPARTED departed. */
   readonly clocksByWorker = new Map<string, number>()
   /** Workers that were members and left (the last MAX_DEPARTED, oldest first): late references to them are harmless. */
@@ -205,8 +208,7 @@ export class JobCore {
       this.out.evict(oldest, reject('ERR_READY_TIMEOUT', `${MAX_LINKING_PER_JOB} tabs were still linking; the oldest gives way to a newcomer`))
       this.leave(oldest)
     }
-    const peers = this.mesh.pick(MAX_PEER_LINKS)
-    this.mesh.add(worker)
+    const peers = this.pickPeers(worker)
     this.linking.add(worker)
     this.members.set(worker, {
       id: worker,
@@ -228,8 +230,44 @@ export class JobCore {
     return { ok: true, workerId: worker, job: this.jobInfo(), peers, paths: this.comm.view() }
   }
 
+  /**
+   * A joiner's peers: up to `peerLinks` members that have fewer than that many links, at random (O(cap)); each of
+   * them and the joiner stay open to later joiners while under the cap. Both ways bounded: no tab is handed more.
+   */
+  private pickPeers(worker: string): string[] {
+    const cap = this.info.hyper.peerLinks
+    const peers = this.open.pick(cap)
+    for (const p of peers) {
+      const theirs = this.links.get(p)!
+      theirs.add(worker)
+      if (theirs.size >= cap) this.open.remove(p)
+    }
+    this.links.set(worker, new Set(peers))
+    if (peers.length < cap) this.open.add(worker)
+    return peers
+  }
+
+  /** A member left: its peers each have a link free again. */
+  private unlink(worker: string): void {
+    this.open.remove(worker)
+    for (const p of this.links.get(worker) ?? []) {
+      const theirs = this.links.get(p)
+      if (!theirs) continue
+      theirs.delete(worker)
+      if (theirs.size < this.info.hyper.peerLinks) this.open.add(p)
+    }
+    this.links.delete(worker)
+  }
+
+  /** The peers `worker` was linked with at hello (or linked to later by joiners). */
+  linksOf(worker: string): ReadonlySet<string> {
+    return this.links.get(worker) ?? new Set()
+  }
+
   signal(worker: string, m: Msg<'signal'>): Reply<'signal'> {
     if (m.to === worker || !this.members.has(m.to)) return reject('ERR_NOT_IN_JOB', `worker ${m.to} is not in this job`)
+    // WebRTC signaling only between the pairs the coordinator linked: nobody can make a tab open more connections
+    if (!this.links.get(worker)?.has(m.to)) return reject('ERR_NOT_IN_JOB', `worker ${m.to} is not one of your peers`)
     this.out.send(m.to, 'signal', { from: worker, data: m.data })
     return { ok: true }
   }
@@ -435,7 +473,7 @@ export class JobCore {
     if (!gone) return
     this.members.delete(worker)
     this.linking.delete(worker)
-    this.mesh.remove(worker)
+    this.unlink(worker)
     if (gone.ready) this.readyN--
     this.departed.add(worker)
     if (this.departed.size > MAX_DEPARTED) this.forgetOldest()
