@@ -1,6 +1,9 @@
 // The lightweight protocol clients of the scale bench, in their own process: N socket.io workers that each do an
 // honest step of the job's model (CPU, model/network.ts) per clock, paced at a fixed rate under the SSP bound.
-// Usage: node --import tsx bench/scale/clients.ts URL JOB N SECONDS RATE  → one JSON line of figures on stdout.
+// Usage: node --import tsx bench/scale/clients.ts URL JOB N SECONDS RATE  → JSON lines on stdout: `joined` once its N
+// workers are in, then (after a `go` line on stdin, so that every client process measures the same window)
+// `measuring`, then `done` with its figures and, per clock, when its last update was sent and when its last worker
+// heard the min pass it (absolute ms), for run.ts to merge across processes.
 import { performance } from 'node:perf_hooks'
 import { io, type Socket } from 'socket.io-client'
 import { clipParts } from '../../model/clip.ts'
@@ -15,6 +18,8 @@ const [url, jobId, nArg, secondsArg, rateArg] = process.argv.slice(2)
 const N = Number(nArg)
 const SECONDS = Number(secondsArg)
 const PERIOD_MS = 1000 / Number(rateArg)
+/** One update in this many asks for an ack, as in client/train/loop.ts. */
+const ACK_EVERY = 8
 /** Hellos in flight at once while the grid fills (the job caps tabs still linking). */
 const RAMP = 32
 
@@ -46,7 +51,7 @@ class Worker {
   async join(): Promise<void> {
     this.s = io(url, { transports: ['websocket'], forceNew: true, reconnection: false })
     this.s.on('clock', (v: { min: number }) => {
-      const now = performance.now()
+      const now = performance.timeOrigin + performance.now()
       for (let c = this.min; c < v.min; c++) {
         const h = heard.get(c) ?? { n: 0, at: 0 }
         h.n++
@@ -57,6 +62,7 @@ class Worker {
       this.wake()
     })
     this.s.on('paths', (p: { paths: Array<'sf' | 'ps'> }) => (this.paths = p.paths))
+    this.s.on('rejected', (r: { code: string }) => errors.set(r.code, (errors.get(r.code) ?? 0) + 1))
     const hello = await ask(this.s, 'hello', { type: 'hello', engine: 'cpu', jobId, agent: 'tabgrid scale bench' })
     if (!hello.ok) throw new Error(`hello: ${hello.code} ${hello.reason}`)
     this.job = hello.job as JobInfo
@@ -75,6 +81,7 @@ class Worker {
     let next = performance.now() + Math.random() * PERIOD_MS
     let chain = -1
     let first = true
+    let unacked = 0
     while (!this.stopped) {
       const r = await ask(this.s, 'lease', { type: 'lease' })
       const lease = r.lease as { id: string; n: number; clock: number; lr: number; url: string } | null
@@ -92,13 +99,19 @@ class Worker {
         const { parts } = clipParts(this.plan.tensors, step.parts, rows, lease.lr, this.job.bounds)
         const frame = encodeFrame({ clock, prev: chain, rows, parts })
         const sf = parts.some((p) => p.path === 'sf')
-        const at = performance.now()
-        const ack = ask(this.s, 'update', { type: 'update', loss: step.loss, correct: step.correct, p2pTo: [], frame, view: { vc: {}, psUpTo: 0, corrections: 0 } })
-        // a first update may be re-based to the min: its answer says the clock it counts at
-        const u = first ? await ack : null
-        if (u && !u.ok) throw new Error(`update: ${u.code} ${u.reason}`)
-        if (u) clock = u.clock as number
-        if (!first) void ack.then((a) => a.ok || errors.set(a.code!, (errors.get(a.code!) ?? 0) + 1))
+        const at = performance.timeOrigin + performance.now()
+        const msg = { type: 'update', loss: step.loss, correct: step.correct, p2pTo: [], frame, view: { vc: {}, psUpTo: 0, corrections: 0 } }
+        // as the tabs do (client/train/loop.ts): the first update and one in ACK_EVERY ask for an answer, the others
+        // are answered only when refused (a `rejected` event)
+        if (first || ++unacked >= ACK_EVERY) {
+          unacked = 0
+          const ack = ask(this.s, 'update', msg)
+          // a first update may be re-based to the min: its answer says the clock it counts at
+          const u = first ? await ack : null
+          if (u && !u.ok) throw new Error(`update: ${u.code} ${u.reason}`)
+          if (u) clock = u.clock as number
+          if (!first) void ack.then((a) => a.ok || errors.set(a.code!, (errors.get(a.code!) ?? 0) + 1))
+        } else this.s.emit('update', msg)
         first = false
         if (measuring) lastSent.set(clock, Math.max(lastSent.get(clock) ?? 0, at))
         updates++
@@ -120,16 +133,12 @@ class Worker {
   }
 }
 
-function pct(xs: number[], p: number): number {
-  if (!xs.length) return NaN
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.min(s.length - 1, Math.floor(p * s.length))]
-}
-
 const workers = Array.from({ length: N }, () => new Worker())
 const t0 = performance.now()
 for (let i = 0; i < N; i += RAMP) await Promise.all(workers.slice(i, i + RAMP).map((w) => w.join()))
 const joinedMs = performance.now() - t0
+process.stdout.write(JSON.stringify({ event: 'joined' }) + '\n')
+await new Promise<void>((r) => process.stdin.once('data', () => r()))
 const runs = workers.map((w) => w.run().catch((e: Error) => errors.set(e.message.slice(0, 60), (errors.get(e.message.slice(0, 60)) ?? 0) + 1)))
 // settle: every worker past its first (possibly re-based) update
 await new Promise((r) => setTimeout(r, 3000))
@@ -144,10 +153,10 @@ const toMin = minAt()
 const secs = (performance.now() - start) / 1000
 measuring = false
 for (const w of workers) w.stopped = true
-const lags: number[] = []
+const clocks: Record<number, { sent: number; heard: number; n: number }> = {}
 for (const [c, h] of heard) {
   const sent = lastSent.get(c)
-  if (sent !== undefined && c >= fromMin && c < toMin && h.n === N) lags.push(h.at - sent)
+  if (sent !== undefined && c >= fromMin && c < toMin) clocks[c] = { sent, heard: h.at, n: h.n }
 }
 process.stdout.write(
   JSON.stringify({
@@ -155,12 +164,10 @@ process.stdout.write(
     workers: N,
     joinSeconds: joinedMs / 1000,
     seconds: secs,
-    clocks: toMin - fromMin,
-    clocksPerSecond: (toMin - fromMin) / secs,
+    fromMin,
+    toMin,
     updatesPerSecond: (updates - fromUpdates) / secs,
-    lagP50Ms: pct(lags, 0.5),
-    lagP99Ms: pct(lags, 0.99),
-    lagClocks: lags.length,
+    clocks,
     errors: Object.fromEntries(errors),
   }) + '\n',
 )

@@ -2,7 +2,7 @@
 // (bench/scale/clients.ts) at N = 64, 256, 1,000, 2,000 workers each ticking at 2 clocks/s. Prints, per N, the
 // clocks/s the grid keeps, the lag from a clock's last update to every worker hearing the min passed it (p50, p99),
 // and the coordinator's CPU per clock, with its ratio to N (flat or falling: at most linear growth).
-// Usage: npx tsx bench/scale/run.ts [--workers 64,256,1000,2000] [--seconds 15] [--rate 2] [--prof DIR]
+// Usage: npx tsx bench/scale/run.ts [--workers 64,256,1000,2000] [--seconds 15] [--rate 2] [--client-procs 1] [--prof DIR]
 // --prof DIR: the coordinator writes a V8 CPU profile per N there (open it in Chrome's DevTools, Performance tab).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -18,6 +18,8 @@ const SIZES = arg('workers', '64,256,1000,2000').split(',').map(Number)
 const SECONDS = Number(arg('seconds', '15'))
 const RATE = Number(arg('rate', '2'))
 const PROF = arg('prof', '')
+/** Client processes the workers are spread over (each one event loop). */
+const PROCS = Number(arg('client-procs', '1'))
 const TOKEN = 'scale-bench'
 const TICKS = 100 // USER_HZ of /proc/PID/stat
 
@@ -53,6 +55,55 @@ async function startCoordinator(dataDir: string, port: number): Promise<ChildPro
   throw new Error('the coordinator did not start')
 }
 
+/** One client process's figures (clients.ts `done`), with the CPU seconds measured here. */
+interface Done {
+  workers: number
+  joinSeconds: number
+  seconds: number
+  fromMin: number
+  toMin: number
+  updatesPerSecond: number
+  clocks: Record<string, { sent: number; heard: number; n: number }>
+  errors: Record<string, number>
+  coordinatorCpu: number
+  clientCpu: number
+}
+
+function pct(xs: number[], p: number): number {
+  if (!xs.length) return NaN
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))]
+}
+
+/**
+ * The processes' figures as one grid's: a clock's lag runs from its last update sent (by any process) to the last of
+ * all N workers hearing the min pass it; clocks/s counts the min's moves over the window every process measured.
+ */
+function merge(done: Done[], n: number) {
+  const seconds = Math.max(...done.map((d) => d.seconds))
+  const from = Math.max(...done.map((d) => d.fromMin))
+  const to = Math.min(...done.map((d) => d.toMin))
+  const lags: number[] = []
+  for (let c = from; c < to; c++) {
+    const per = done.map((d) => d.clocks[c])
+    if (per.some((x) => !x) || per.reduce((t, x) => t + x.n, 0) !== n) continue
+    lags.push(Math.max(...per.map((x) => x.heard)) - Math.max(...per.map((x) => x.sent)))
+  }
+  const errors: Record<string, number> = {}
+  for (const d of done) for (const [k, v] of Object.entries(d.errors)) errors[k] = (errors[k] ?? 0) + v
+  return {
+    workers: n,
+    joinSeconds: Math.max(...done.map((d) => d.joinSeconds)),
+    clocksPerSecond: (to - from) / seconds,
+    updatesPerSecond: done.reduce((t, d) => t + d.updatesPerSecond, 0),
+    lagP50Ms: pct(lags, 0.5),
+    lagP99Ms: pct(lags, 0.99),
+    coordinatorCpu: done[0].coordinatorCpu / seconds,
+    clientCpu: done[0].clientCpu / seconds,
+    errors,
+  }
+}
+
 async function one(n: number, csv: string, dataDir: string, port: number) {
   const coord = await startCoordinator(dataDir, port)
   try {
@@ -64,24 +115,34 @@ async function one(n: number, csv: string, dataDir: string, port: number) {
     })
     const job = (await res.json()) as { id: string }
     if (!res.ok) throw new Error(`job: ${JSON.stringify(job)}`)
-    const clients = spawn(process.execPath, ['--import', 'tsx', 'bench/scale/clients.ts', url, job.id, String(n), String(SECONDS), String(RATE)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    // the workers spread over PROCS client processes (one event loop each), which all start measuring together
+    const sizes = Array.from({ length: PROCS }, (_, k) => Math.floor((n * (k + 1)) / PROCS) - Math.floor((n * k) / PROCS)).filter((m) => m > 0)
+    const procs = sizes.map((m) => spawn(process.execPath, ['--import', 'tsx', 'bench/scale/clients.ts', url, job.id, String(m), String(SECONDS), String(RATE)], { stdio: ['pipe', 'pipe', 'inherit'] }))
+    let joined = 0
     let cpu0 = 0
     let clientCpu0 = 0
-    let result: Record<string, unknown> | undefined
-    for await (const line of createInterface({ input: clients.stdout! })) {
-      const m = JSON.parse(line) as { event: string }
-      if (m.event === 'measuring') {
-        cpu0 = cpuSeconds(coord.pid!)
-        clientCpu0 = cpuSeconds(clients.pid!)
-      }
-      if (m.event === 'done') {
-        const cpu = cpuSeconds(coord.pid!) - cpu0
-        const seconds = (m as unknown as { seconds: number }).seconds
-        result = { ...m, coordinatorCpu: cpu / seconds, clientCpu: (cpuSeconds(clients.pid!) - clientCpu0) / seconds }
-      }
-    }
-    if (!result) throw new Error('the clients gave no figures')
-    return result as { workers: number; clocksPerSecond: number; lagP50Ms: number; lagP99Ms: number; coordinatorCpu: number; clientCpu: number; clocks: number; updatesPerSecond: number; errors: Record<string, number>; joinSeconds: number }
+    const done: Done[] = []
+    const clientCpu = () => procs.reduce((t, p) => t + cpuSeconds(p.pid!), 0)
+    await Promise.all(
+      procs.map(async (p) => {
+        for await (const line of createInterface({ input: p.stdout! })) {
+          const m = JSON.parse(line) as { event: string }
+          if (m.event === 'joined' && ++joined === procs.length) for (const q of procs) q.stdin!.write('go\n')
+          if (m.event === 'measuring' && !cpu0) {
+            cpu0 = cpuSeconds(coord.pid!)
+            clientCpu0 = clientCpu()
+          }
+          if (m.event === 'done') {
+            const d = m as unknown as Done
+            d.coordinatorCpu = cpuSeconds(coord.pid!) - cpu0
+            d.clientCpu = clientCpu() - clientCpu0
+            done.push(d)
+          }
+        }
+      }),
+    )
+    if (done.length !== procs.length) throw new Error('the clients gave no figures')
+    return merge(done, n)
   } finally {
     // a profiled coordinator writes its profile on a clean exit
     coord.kill(PROF ? 'SIGTERM' : 'SIGKILL')
@@ -91,7 +152,7 @@ async function one(n: number, csv: string, dataDir: string, port: number) {
 
 const dir = mkdtempSync(join(tmpdir(), 'tabgrid-scale-'))
 const csv = writeData(dir)
-console.log(`scale bench: one coordinator process, N protocol clients in another, each ticking at ${RATE} clocks/s (mlr on 8 features, B 4, s 1), ${SECONDS} s measured per N`)
+console.log(`scale bench: one coordinator process, N protocol clients in ${PROCS} other${PROCS > 1 ? 's' : ''}, each ticking at ${RATE} clocks/s (mlr on 8 features, B 4, s 1), ${SECONDS} s measured per N`)
 console.log('workers  join s  clocks/s  of target  updates/s  lag p50 ms  lag p99 ms  coord CPU  CPU ms/clock  ÷N (µs)  ratio to first  clients CPU  errors')
 let base = 0
 for (const [i, n] of SIZES.entries()) {

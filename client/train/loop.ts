@@ -21,8 +21,13 @@ export const RESEND_AFTER_MS = 5000
 /** Sooner when a later update from that peer already arrived: the missing one was lost on the way. */
 export const GAP_RESEND_AFTER_MS = 200
 const IDLE_RETRY_MS = 500
-/** Updates in flight to the coordinator before the loop waits for the oldest ack. */
-const MAX_UNACKED = 8
+/**
+ * One update in this many asks the coordinator for an answer, and the loop waits for the one before it: a worker
+ * never has more than twice this many updates the coordinator has not taken. The others go without an ack (a refusal
+ * comes back as a `rejected` event and ends the session): at thousands of workers the acks were a quarter of the
+ * coordinator's packets.
+ */
+const ACK_EVERY = 8
 const SHARD_CACHE = 64
 
 /** What the loop needs of its session. */
@@ -52,6 +57,8 @@ export class Loop {
   private readonly shards = new Map<number, { n: number; x: Float32Array; y: Uint8Array }>()
   /** The clock of this worker's last accepted update that carried sf parts: the next such update names it. */
   private chain = -1
+  /** Updates sent without an ack since the last one that asked for it. */
+  private unacked = 0
 
   constructor(private readonly h: LoopHost) {}
 
@@ -129,8 +136,10 @@ export class Loop {
       // Not awaited: socket.io keeps order, so the next clock need not wait a round trip to the coordinator.
       // A rejection surfaces at the next clock (or before shard-done) and stops the loop.
       const frame = encodeFrame({ clock, prev, rows, parts })
-      const ack = link.request('update', { type: 'update', loss: step.loss, correct: step.correct, p2pTo, frame, view })
-      if (first) {
+      const msg = { type: 'update' as const, loss: step.loss, correct: step.correct, p2pTo, frame, view }
+      if (!first && ++this.unacked < ACK_EVERY) link.send('update', msg)
+      else if (first) {
+        const ack = link.request('update', msg)
         h.inbox.holdServer()
         let at: number | null = null
         try {
@@ -140,9 +149,11 @@ export class Loop {
         }
         clock = at
       } else {
+        this.unacked = 0
+        const ack = link.request('update', msg)
         ack.catch(() => undefined)
         acks.push(ack)
-        if (acks.length > MAX_UNACKED) await acks.shift()
+        if (acks.length > 1) await acks.shift()
       }
       const end = performance.now()
       time.clocks++

@@ -239,6 +239,8 @@ export class Session implements LoopHost {
       }),
     )
     link.on('evicted', (r) => this.destroy(new TabgridError(r.code, r.reason)))
+    // the refusal of an update sent without an ack (Loop): the same as a refused ack, the work stops
+    link.on('rejected', (r) => this.destroy(new TabgridError(r.code, r.reason)))
     const hello = await link.request('hello', {
       type: 'hello',
       engine: backend.kind,
