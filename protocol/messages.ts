@@ -130,6 +130,11 @@ export interface Aggregate {
   to: number
   /** A parts table (PROTOCOL.md) of dense ps parts. */
   parts: Binary
+  /**
+   * The clock view of the min move this aggregate completes, handled as a `clock` event right after the aggregate;
+   * no separate `clock` event is sent then (one message per worker per clock instead of two).
+   */
+  view?: ClockView
 }
 
 /**
@@ -211,7 +216,7 @@ export interface ServerEvents {
    * frame has this SHA-256 (hex). A peer applies a frame from a data channel only once it matches.
    */
   confirm: (m: Confirm) => void
-  /** Sent just before the `clock` event whose min it completes. */
+  /** Carries the clock view whose min it completes (`view`); a min move with no aggregate is a `clock` event. */
   aggregate: (m: Aggregate) => void
   clock: (m: ClockView) => void
   /** A quarantined worker's contribution, undone; sent before the `peer-left` that names it. */

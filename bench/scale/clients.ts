@@ -50,17 +50,9 @@ class Worker {
 
   async join(): Promise<void> {
     this.s = io(url, { transports: ['websocket'], forceNew: true, reconnection: false })
-    this.s.on('clock', (v: { min: number }) => {
-      const now = performance.timeOrigin + performance.now()
-      for (let c = this.min; c < v.min; c++) {
-        const h = heard.get(c) ?? { n: 0, at: 0 }
-        h.n++
-        h.at = Math.max(h.at, now)
-        heard.set(c, h)
-      }
-      this.min = Math.max(this.min, v.min)
-      this.wake()
-    })
+    // the min moves by a clock event, or by the view an aggregate carries
+    this.s.on('aggregate', (a: { view?: { min: number } }) => a.view && this.minPassed(a.view))
+    this.s.on('clock', (v: { min: number }) => this.minPassed(v))
     this.s.on('paths', (p: { paths: Array<'sf' | 'ps'> }) => (this.paths = p.paths))
     this.s.on('rejected', (r: { code: string }) => errors.set(r.code, (errors.get(r.code) ?? 0) + 1))
     const hello = await ask(this.s, 'hello', { type: 'hello', engine: 'cpu', jobId, agent: 'tabgrid scale bench' })
@@ -123,6 +115,19 @@ class Worker {
       const d = await ask(this.s, 'shard-done', { type: 'shard-done', lease: lease.id })
       if (!d.ok) errors.set(d.code!, (errors.get(d.code!) ?? 0) + 1)
     }
+  }
+
+  /** The min passed `v.min`: counted for the lag of every clock below it. */
+  private minPassed(v: { min: number }): void {
+    const now = performance.timeOrigin + performance.now()
+    for (let c = this.min; c < v.min; c++) {
+      const h = heard.get(c) ?? { n: 0, at: 0 }
+      h.n++
+      h.at = Math.max(h.at, now)
+      heard.set(c, h)
+    }
+    this.min = Math.max(this.min, v.min)
+    this.wake()
   }
 
   private nap(ms: number): Promise<void> {

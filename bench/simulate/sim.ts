@@ -338,8 +338,9 @@ export function simulateGrid(cfg: SimConfig): SimReport {
 
   /** A coordinator event, at the time processing ended. */
   function dispatch(m: { to: string | null; event: string; msg: unknown }): void {
-    if (m.event === 'clock') {
-      const min = (m.msg as ClockView).min
+    const moved = m.event === 'clock' ? (m.msg as ClockView) : m.event === 'aggregate' ? (m.msg as { view?: ClockView }).view : undefined
+    if (moved) {
+      const min = moved.min
       const from = clockLog[clockLog.length - 1].min
       clockLog.push({ t: q.now, min })
       for (let need = from + 1; need <= min; need++) {

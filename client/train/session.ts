@@ -199,17 +199,15 @@ export class Session implements LoopHost {
     link.on('signal', this.guard((m) => this.mesh?.signal(m.from, m.data)))
     link.on('update', this.guard((u) => this.inbox.frame({ ...u, via: 'relay' })))
     link.on('confirm', this.guard((c) => this.inbox.confirm(c)))
-    link.on('aggregate', this.guard((a) => this.inbox.aggregate(a)))
-    link.on('correction', this.guard((c) => this.inbox.correction(c)))
     link.on(
-      'clock',
-      this.guard((v) => {
-        this.mergeView(v)
-        this.inbox.clock(v.min)
-        this.status.minClock = this.clockView.min
-        this.notify()
+      'aggregate',
+      this.guard((a) => {
+        this.inbox.aggregate(a)
+        if (a.view) this.onClock(a.view)
       }),
     )
+    link.on('correction', this.guard((c) => this.inbox.correction(c)))
+    link.on('clock', this.guard((v) => this.onClock(v)))
     link.on('paths', this.guard((p: CommView) => this.setPaths(p)))
     link.on(
       'peer-joined',
@@ -294,6 +292,14 @@ export class Session implements LoopHost {
     this.inbox.start(snap)
     this.status.clock = snap.clock
     this.statsTimer = setInterval(() => void this.sendStats(), STATS_EVERY_MS)
+  }
+
+  /** The min moved (a `clock` event, or the view an aggregate carries). */
+  private onClock(v: ClockView): void {
+    this.mergeView(v)
+    this.inbox.clock(v.min)
+    this.status.minClock = this.clockView.min
+    this.notify()
   }
 
   /**

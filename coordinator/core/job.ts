@@ -8,7 +8,7 @@ import { reject, type Rejection } from '../../protocol/errors.ts'
 import { encodeFrame, encodeParts, readFrame, type RawFrame } from '../../protocol/frames.ts'
 import type { JobInfo, JobState, JobSummary } from '../../protocol/job.ts'
 import { MAX_DEPARTED, MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
-import type { ClockTime, LeaseGrant, Msg, Replies, ServerEvents, WorkerBytes } from '../../protocol/messages.ts'
+import type { ClockTime, ClockView, LeaseGrant, Msg, Replies, ServerEvents, WorkerBytes } from '../../protocol/messages.ts'
 import { encodeShard } from '../../protocol/shard.ts'
 import { asBytes, packBinaries } from '../../protocol/bytes.ts'
 import type { Dataset } from '../data/index.ts'
@@ -659,24 +659,29 @@ export class JobCore {
     // Whoever waited on the slowest starts its stall clock afresh: only a worker holding the min still is stalling.
     const t = this.now()
     for (const m of this.members.values()) m.lastProgress = Math.max(m.lastProgress, t)
-    this.release(this.ps.take(view.min), view.min)
+    // the view rides on the aggregate when there is one: one message per worker per clock, not two
+    const carried = this.release(this.ps.take(view.min), view.min, view)
     const live = (w: string) => this.members.has(w)
     this.log.trim(view.min - this.info.hyper.staleness - 1 - LOG_MARGIN_CLOCKS, live)
     this.replica.forget(live)
     this.verifier.trim(view.min, this.info.hyper.staleness, live)
-    this.toReady('clock', view)
+    if (!carried) this.toReady('clock', view)
     this.curve.maybe(this.replica.params, this.replica.frontier + 1, false)
   }
 
-  /** Applies the updates below `to` to the replica and sends the server's aggregate of those clocks to every worker. */
-  private release(agg: ReturnType<ParamServer['take']>, to: number): void {
+  /**
+   * Applies the updates below `to` to the replica and sends the server's aggregate of those clocks to every worker,
+   * with the clock `view` of the min move it completes; false when there was nothing to send (the view is not sent).
+   */
+  private release(agg: ReturnType<ParamServer['take']>, to: number, view?: ClockView): boolean {
     this.replica.advance(to, agg.parts)
     this.journal?.advanced(this.replica.frontier, this.replica.params)
     this.verifier.release(agg.from, agg.to, agg.parts)
-    if (!agg.parts.length) return
+    if (!agg.parts.length) return false
     const parts = encodeParts(agg.parts)
-    const n = this.toReady('aggregate', { from: agg.from, to: agg.to, parts })
+    const n = this.toReady('aggregate', { from: agg.from, to: agg.to, parts, ...(view ? { view } : {}) })
     this.traffic.aggregate(parts.byteLength, agg.parts, n)
+    return true
   }
 
   /** One event to every ready worker, encoded once where the outbox can; returns how many it reaches. */

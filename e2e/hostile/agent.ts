@@ -64,6 +64,7 @@ async function attack(o: HostileOptions): Promise<void> {
   link.on('peer-joined', ({ worker }) => void peers.add(worker))
   link.on('peer-left', ({ worker }) => void peers.delete(worker))
   link.on('clock', (v) => void (v.min >= view.min && (view = v)))
+  link.on('aggregate', (a) => void (a.view && a.view.min >= view.min && (view = a.view)))
   link.on('paths', (p) => comm.set(p))
   link.on('job', (j) => void (state = j.state))
   const alive = () => socket.connected && report.evicted === null

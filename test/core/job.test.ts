@@ -91,11 +91,11 @@ describe('JobCore', () => {
     for (const w of ['a', 'b', 'c']) job.lease(w)
     out.events = []
     for (let c = 0; c < 2; c++) for (const w of ['a', 'b', 'c']) expect(send(w, c, -1).reply).toEqual({ ok: true, clock: c })
-    // nothing per update: one aggregate and one clock view per worker and clock, each naming no chain
+    // nothing per update: one message per worker and clock, the aggregate carrying the clock view (naming no chain)
     expect(out.of('update')).toHaveLength(0)
     expect(out.of('confirm')).toHaveLength(0)
-    expect(out.of('aggregate')).toHaveLength(6)
-    expect(out.of('clock').map((e) => e.msg)).toEqual([0, 0, 0, 1, 1, 1].map((c) => ({ min: c + 1, last: {} })))
+    expect(out.of('clock')).toHaveLength(0)
+    expect(out.of('aggregate').map((e) => (e.msg as Aggregate).view)).toEqual([0, 0, 0, 1, 1, 1].map((c) => ({ min: c + 1, last: {} })))
     expect(job.ssp.view()).toEqual({ min: 2, last: {} })
     // a chain is what an update with factors extends (`prev`): a ps-only one leaves it
     expect(job.ssp.chainOf('a')).toBe(-1)
@@ -104,12 +104,14 @@ describe('JobCore', () => {
   it('a clock view names the chains that moved since the one before, the ready view all of them', () => {
     twoRunning()
     out.events = []
+    // the min moves with the aggregate of the clock, which carries the view
+    const views = () => out.of('aggregate').map((e) => (e.msg as Aggregate).view)
     send('a', 0, -1)
     send('b', 0, -1)
-    expect(out.of('clock').map((e) => e.msg)).toEqual([{ min: 1, last: { a: 0, b: 0 } }, { min: 1, last: { a: 0, b: 0 } }])
+    expect(views()).toEqual([{ min: 1, last: { a: 0, b: 0 } }, { min: 1, last: { a: 0, b: 0 } }])
     send('a', 1, 0)
     send('b', 1, 0)
-    expect(out.of('clock').slice(2)[0].msg).toEqual({ min: 2, last: { a: 1, b: 1 } })
+    expect(views().slice(2)[0]).toEqual({ min: 2, last: { a: 1, b: 1 } })
     hello('c')
     const r = job.ready('c')
     if (!r.ok) throw new Error(r.reason)
@@ -133,9 +135,9 @@ describe('JobCore', () => {
       const pb = b.parts[p.tensor].floats
       for (let i = 0; i < p.floats.length; i++) expect(p.floats[i]).toBeCloseTo(pa[i] + pb[i], 6)
     }
-    // the clock event follows its aggregate
-    const order = out.events.filter((e) => e.to === 'a' && (e.event === 'aggregate' || e.event === 'clock')).map((e) => e.event)
-    expect(order).toEqual(['aggregate', 'clock'])
+    // the aggregate carries the min move it completes; no separate clock event
+    expect(out.events.filter((e) => e.to === 'a' && e.event === 'clock')).toEqual([])
+    expect(agg.view).toEqual({ min: 1, last: { a: 0, b: 0 } })
     // replica = initial + both updates
     const want = initial.slice()
     applyParts(want, job.plan.tensors, a.parts, 4)

@@ -71,7 +71,9 @@ export class HonestWorker {
     const r = await ask(s, 'hello', { type: 'hello', engine: 'cpu', jobId: this.job.id })
     if (!r.ok) throw new Error(`honest hello refused: ${r.code} ${r.reason}`)
     this.id = r.workerId as string
+    // the min moved: a clock event, or an aggregate carrying the view
     s.on('clock', () => this.wake())
+    s.on('aggregate', () => this.wake())
     s.on('evicted', (why: Reply) => (this.failure ??= new Error(`honest worker evicted: ${why.code} ${why.reason}`)))
     const ready = await ask(s, 'ready', { type: 'ready' })
     if (!ready.ok) throw new Error(`honest ready refused: ${ready.code} ${ready.reason}`)
