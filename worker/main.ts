@@ -157,7 +157,7 @@ export const runWorker: RunWorker = async (opts: WorkerOptions, output: WorkerOu
       const timer = setInterval(() => {
         const s = session.status
         if (!s.job || s.phase === 'connecting' || s.phase === 'linking') return
-        const line = statusLine(s, engine.backend.kind)
+        const line = statusLine(s, session.engine?.kind ?? engine.backend.kind)
         output.err(line.human)
         if (opts.json) output.out(JSON.stringify(line.json))
       }, everyMs)
@@ -172,7 +172,7 @@ export const runWorker: RunWorker = async (opts: WorkerOptions, output: WorkerOu
       socket.disconnect()
       const s = session.status
       const done = s.phase === 'done' && !stopped
-      const report: SessionEndReport = { status: s, engine: engine.backend.kind, outcome: stopped ? 'left' : done ? 'done' : 'error', ...(error ? { error } : {}) }
+      const report: SessionEndReport = { status: s, engine: session.engine?.kind ?? engine.backend.kind, outcome: stopped ? 'left' : done ? 'done' : 'error', ...(error ? { error } : {}) }
       if (done) {
         jobsDone++
         if (opts.saveModel && s.job) {
