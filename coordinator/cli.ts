@@ -5,9 +5,9 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { PRESETS } from '../model/spec.ts'
-import { HyperSchema, type CreateJob } from '../protocol/job.ts'
+import { HyperSchema, type CreateJob, type EngineAsk } from '../protocol/job.ts'
 import { BAN_AFTER_QUARANTINES, MAX_MODEL_JSON, MAX_SOCKETS_PER_ADDRESS, READY_TIMEOUT_MS } from '../protocol/limits.ts'
-import type { EngineFlag, RunWorker } from '../worker/options.ts'
+import type { RunWorker } from '../worker/options.ts'
 import { ensureClientBuilt } from './build-client.ts'
 import { runJob, RunError } from './run.ts'
 import { startServer } from './server.ts'
@@ -215,7 +215,7 @@ jobOptions(program.command('run').description('train one job to the end on N hea
   )
   .option('--json', 'print one JSON line with the results on stdout')
   .option('--verbose', 'show the tabs’ console and the coordinator’s log')
-  .action(async (f: JobFlags & { workers: number; timeout: number; save?: string; engine: 'auto' | 'webgpu' | 'cpu'; json?: boolean; verbose?: boolean }) => {
+  .action(async (f: JobFlags & { workers: number; timeout: number; save?: string; engine: EngineAsk; json?: boolean; verbose?: boolean }) => {
     if (f.workers < 1 || f.workers > 64) throw new RunError('--workers must be between 1 and 64', 2)
     const r = await runJob({
       job: jobSpec(f),
@@ -322,7 +322,7 @@ program
   .option('--save-model <file>', "write each finished job's model there: the arena, little-endian f32 ({job} in the name: the job id)")
   .option('--status-every <sec>', 'seconds between progress lines', num('status-every'), 5)
   .option('--json', 'also print JSON lines on stdout: status every period, one per finished session, one at exit')
-  .action(async (f: { server: string; job?: string; engine: EngineFlag; once?: boolean; saveModel?: string; statusEvery: number; json?: boolean }) => {
+  .action(async (f: { server: string; job?: string; engine: EngineAsk; once?: boolean; saveModel?: string; statusEvery: number; json?: boolean }) => {
     if (!(f.statusEvery > 0)) throw new RunError('--status-every must be positive', 2)
     // the kernels import their WGSL with Vite's `?raw`; in Node a module hook reads those files as text
     register(new URL('../worker/raw-hooks.js', import.meta.url))

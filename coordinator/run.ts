@@ -1,10 +1,10 @@
 // `tabgrid run`: a coordinator on a free port, N headless Chromium volunteer tabs, one job trained to the end.
-import type { ClockTime } from '../protocol/messages.ts'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import type { Logger } from 'pino'
 import { pino } from 'pino'
 import { maxAbsDiff } from '../model/params.ts'
-import type { CreateJob } from '../protocol/job.ts'
+import type { CreateJob, EngineAsk } from '../protocol/job.ts'
+import type { ClockTime } from '../protocol/messages.ts'
 import type { TensorBytes } from './core/traffic.ts'
 import { saveTfjsModel } from './export-files.ts'
 import { exportMetadata } from './http.ts'
@@ -22,7 +22,7 @@ export interface RunOptions {
   /** Write the trained model here in the TF.js Layers format (model.json + weights.bin). */
   save?: string
   /** The tabs' engine: auto (default: WebGPU, or the CPU kernels on a software adapter), WebGPU, or the CPU kernels. */
-  engine?: 'auto' | 'webgpu' | 'cpu'
+  engine?: EngineAsk
 }
 
 export interface RunResult {
@@ -167,7 +167,6 @@ async function compareReplicas(job: JobCore, pages: Page[]): Promise<number> {
   return worst
 }
 
-/** The model (the whole arena) a volunteer tab holds now, through the page's `tabgrid` debug handle. */
 /** A tab's time accounting as ms per clock. */
 async function readClockTime(page: Page): Promise<RunResult['clockTime'][number]> {
   const t = await page.evaluate(() => (globalThis as unknown as { tabgrid: { status(): { time: ClockTime } } }).tabgrid.status().time)
@@ -175,6 +174,7 @@ async function readClockTime(page: Page): Promise<RunResult['clockTime'][number]
   return { clocks: t.clocks, engine: per(t.engineMs), send: per(t.sendMs), apply: per(t.applyMs), wait: per(t.waitMs), other: per(t.otherMs) }
 }
 
+/** The model (the whole arena) a volunteer tab holds now, through the page's `tabgrid` debug handle. */
 export async function readTabModel(page: Page): Promise<Float32Array> {
   const b64 = await page.evaluate(async () => {
     const t = (globalThis as unknown as { tabgrid: { readModel(): Promise<Float32Array> } }).tabgrid

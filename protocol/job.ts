@@ -64,6 +64,12 @@ export type CreateJob = z.infer<typeof CreateJobSchema>
 
 export type JobState = 'pending' | 'running' | 'paused' | 'done' | 'failed'
 
+/**
+ * The engine a worker is asked to train with (`?engine=`, `tabgrid worker --engine`, `tabgrid run --engine`): auto
+ * picks (client/gpu/engine-choice.ts), webgpu and cpu insist.
+ */
+export type EngineAsk = 'auto' | 'webgpu' | 'cpu'
+
 /** What a worker needs to know about its job. */
 export interface JobInfo {
   id: string

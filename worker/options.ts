@@ -1,14 +1,13 @@
 // What `tabgrid worker` takes and returns: the seam between the CLI (coordinator/cli.ts, compiled for Node alone) and
 // the worker itself (worker/main.ts, which runs the client's WebGPU code and so needs the WebGPU types).
-
-export type EngineFlag = 'auto' | 'webgpu' | 'cpu'
+import type { EngineAsk } from '../protocol/job.ts'
 
 export interface WorkerOptions {
   /** The coordinator's URL, e.g. http://127.0.0.1:8080. */
   server: string
   /** Work on this job only; without it the worker is a volunteer that joins whatever job takes workers. */
   job?: string
-  engine: EngineFlag
+  engine: EngineAsk
   /** Leave after one job instead of waiting for the next. */
   once?: boolean
   /** One JSON line on stdout every status period, one at the end of each job, one at exit. */

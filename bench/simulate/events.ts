@@ -1,4 +1,5 @@
 // Virtual time for the grid simulator: a priority queue of callbacks ordered by (time, insertion order).
+import { MinHeap } from '../../coordinator/core/min-heap.ts'
 
 interface Event {
   t: number
@@ -7,55 +8,31 @@ interface Event {
 }
 
 /**
- * A binary min-heap of events. Ties at the same virtual time run in the order they were scheduled, so a run depends
+ * Events on a min-heap. Ties at the same virtual time run in the order they were scheduled, so a run depends
  * on nothing but its seed.
  *
  * @example
  * const q = new EventQueue(); q.at(5, () => console.log('b')); q.at(1, () => console.log('a')); q.run(10) // a, b
  */
 export class EventQueue {
-  private readonly heap: Event[] = []
+  private readonly heap = new MinHeap<Event>(before)
   private seq = 0
   /** Virtual milliseconds: the time of the event being run. */
   now = 0
 
   get size(): number {
-    return this.heap.length
+    return this.heap.size
   }
 
   /** Runs `fn` at virtual time t (never before now). */
   at(t: number, fn: () => void): void {
-    const e = { t: Math.max(t, this.now), seq: this.seq++, fn }
-    const h = this.heap
-    let i = h.push(e) - 1
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (!before(e, h[p])) break
-      h[i] = h[p]
-      i = p
-    }
-    h[i] = e
+    this.heap.push({ t: Math.max(t, this.now), seq: this.seq++, fn })
   }
 
   /** Runs events in order until the queue is empty, `until` (virtual ms) is reached, or `stop()` says so. */
   run(until: number, stop: () => boolean = () => false): void {
-    const h = this.heap
-    while (h.length && h[0].t <= until && !stop()) {
-      const top = h[0]
-      const last = h.pop()!
-      if (h.length) {
-        let i = 0
-        for (;;) {
-          const l = 2 * i + 1
-          if (l >= h.length) break
-          const r = l + 1
-          const c = r < h.length && before(h[r], h[l]) ? r : l
-          if (!before(h[c], last)) break
-          h[i] = h[c]
-          i = c
-        }
-        h[i] = last
-      }
+    for (let top = this.heap.peek(); top && top.t <= until && !stop(); top = this.heap.peek()) {
+      this.heap.pop()
       this.now = top.t
       top.fn()
     }

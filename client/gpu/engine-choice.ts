@@ -1,12 +1,13 @@
 // Which engine a worker trains with, from what was asked and what GPU it found: shared by the page (?engine=) and
 // `tabgrid worker` (--engine), so a headless worker picks exactly as a tab would. No DOM, no Node.
 import { TabgridError } from '../../protocol/errors.ts'
+import type { EngineAsk } from '../../protocol/job.ts'
 import type { Backend } from '../train/session.ts'
 import { createCpuEngine } from './cpu-engine.ts'
 import { raceEngines, type RaceResult } from './engine-race.ts'
 import { createGpuEngine } from './gpu-engine.ts'
 
-export type EngineAsk = 'auto' | 'webgpu' | 'cpu'
+export type { EngineAsk }
 
 /** What looking for a GPU gave: an adapter (software or not), or why there is none. */
 export type GpuFound = { software: boolean } | { missing: string }

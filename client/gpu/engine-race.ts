@@ -17,16 +17,19 @@ export interface RaceResult {
   why: string
 }
 
-/** ms for one step: a warm-up, then the fastest of TIMED_STEPS. The model is left as it was (scale 0). */
-async function msPerStep(e: Engine, batch: number, now: () => number): Promise<number> {
-  const { plan } = e
-  const rows = Math.max(1, batch)
-  e.setModel(initParams(plan))
-  // inputs and labels of no meaning: a step costs the same whatever they hold
+/** A batch of `rows` inputs and labels of no meaning: a step costs the same whatever they hold. */
+function syntheticBatch(plan: ModelPlan, rows: number): { x: Float32Array; y: Uint8Array } {
   const x = new Float32Array(rows * plan.inputSize)
   for (let i = 0; i < x.length; i++) x[i] = ((i * 2654435761) % 1000) / 1000
-  const y = Uint8Array.from({ length: rows }, (_, i) => i % plan.classes)
-  e.loadShard(x, y, rows)
+  return { x, y: Uint8Array.from({ length: rows }, (_, i) => i % plan.classes) }
+}
+
+/** ms for one step on `batch`: a warm-up, then the fastest of TIMED_STEPS. The model is left as it was (scale 0). */
+async function msPerStep(e: Engine, batch: { x: Float32Array; y: Uint8Array }, now: () => number): Promise<number> {
+  const { plan } = e
+  const rows = batch.y.length
+  e.setModel(initParams(plan))
+  e.loadShard(batch.x, batch.y, rows)
   const paths: Path[] = plan.tensors.map(() => 'ps')
   await e.step(0, rows, 0, paths)
   let best = Infinity
@@ -48,12 +51,13 @@ async function msPerStep(e: Engine, batch: number, now: () => number): Promise<n
  */
 export async function raceEngines(makers: ReadonlyArray<() => Engine>, plan: ModelPlan, batch: number, now: () => number = () => performance.now()): Promise<RaceResult> {
   const times: Array<{ engine: Engine; ms: number }> = []
+  const inputs = syntheticBatch(plan, Math.max(1, batch))
   let failure: unknown
   for (const make of makers) {
     let e: Engine | undefined
     try {
       e = make()
-      times.push({ engine: e, ms: await msPerStep(e, batch, now) })
+      times.push({ engine: e, ms: await msPerStep(e, inputs, now) })
     } catch (err) {
       e?.destroy()
       failure = err

@@ -133,12 +133,11 @@ export class Loop {
       // peers chain the updates that carry factors (`prev` names the one before); the others are the server's alone
       const prev = this.chain
       const p2pTo = sf.length ? h.mesh.broadcast(encodeFrame({ clock, prev, rows, parts: sf }), this.fanout()) : []
-      // Not awaited: socket.io keeps order, so the next clock need not wait a round trip to the coordinator.
-      // A rejection surfaces at the next clock (or before shard-done) and stops the loop.
+      // Not awaited (but the first): socket.io keeps order, so the next clock need not wait a round trip to the
+      // coordinator. A refusal stops the loop: a `rejected` event ends the session, a refused ack throws when awaited.
       const frame = encodeFrame({ clock, prev, rows, parts })
       const msg = { type: 'update' as const, loss: step.loss, correct: step.correct, p2pTo, frame, view }
-      if (!first && ++this.unacked < ACK_EVERY) link.send('update', msg)
-      else if (first) {
+      if (first) {
         const ack = link.request('update', msg)
         h.inbox.holdServer()
         let at: number | null = null
@@ -148,6 +147,8 @@ export class Loop {
           h.inbox.releaseServer(at, ps)
         }
         clock = at
+      } else if (++this.unacked < ACK_EVERY) {
+        link.send('update', msg)
       } else {
         this.unacked = 0
         const ack = link.request('update', msg)

@@ -23,7 +23,7 @@ export class CoordinatorLink {
 
   /** Sends one message and resolves with its success reply; a rejection or a timeout throws a TabgridError. */
   async request<T extends ClientMessageType>(type: T, msg: Msg<T>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Replies[T]> {
-    if (msg.type === 'update') this.sentBytes += msg.frame.byteLength
+    this.count(msg)
     const timed = this.socket.timeout(timeoutMs) as unknown as { emitWithAck(t: T, m: Msg<T>): Promise<Replies[T] | Rejection> }
     let reply: Replies[T] | Rejection
     try {
@@ -41,8 +41,12 @@ export class CoordinatorLink {
    * (one socket.io packet fewer each way for the message a worker sends every clock).
    */
   send<T extends ClientMessageType>(type: T, msg: Msg<T>): void {
-    if (msg.type === 'update') this.sentBytes += msg.frame.byteLength
+    this.count(msg)
     ;(this.socket.emit as (t: T, m: Msg<T>) => void)(type, msg)
+  }
+
+  private count(msg: Msg<ClientMessageType>): void {
+    if (msg.type === 'update') this.sentBytes += msg.frame.byteLength
   }
 
   on<E extends keyof ServerEvents>(event: E, fn: ServerEvents[E]): void {

@@ -131,7 +131,6 @@ export class JobCore {
   private readyN = 0
   /** Members that said hello and are not ready yet, oldest first. */
   private readonly linking = new Set<string>()
-  /** Members, for picking a joiner's peers at random in O(1) each. */
   /** Members with fewer than `peerLinks` links: a joiner is handed peers from these only. */
   private readonly open = new IdPool()
   /** Each member's links (both ways), as handed out at hello: at most `peerLinks`. */

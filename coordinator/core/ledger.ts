@@ -41,7 +41,7 @@ export class ShardLedger {
   /** The next key never handed out. */
   private cursor = 0
   /** Keys below `cursor` back in the pool. */
-  private readonly returned = new MinHeap()
+  private readonly returned = new MinHeap<number>((a, b) => a < b)
   private readonly leases = new Map<string, Lease>()
   /** The same leases by worker: an update looks up its sender's lease without scanning every lease of the job. */
   private readonly byWorker = new Map<string, Map<string, Lease>>()

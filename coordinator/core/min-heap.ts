@@ -1,36 +1,40 @@
-// A binary min-heap of non-negative integers: O(log n) push and pop, for queues ordered by an integer key.
+// A binary min-heap ordered by a `before` relation: O(log n) push and pop. The shard ledger's pool of returned keys
+// and the grid simulator's event queue both use it.
 
 /**
  * @example
- * const h = new MinHeap()
+ * const h = new MinHeap<number>((a, b) => a < b)
  * h.push(5); h.push(2)
  * h.pop() // 2
  */
-export class MinHeap {
-  private readonly a: number[] = []
+export class MinHeap<T> {
+  private readonly a: T[] = []
+
+  /** `before(x, y)`: x comes out first. Items neither before the other come out in no set order. */
+  constructor(private readonly before: (x: T, y: T) => boolean) {}
 
   get size(): number {
     return this.a.length
   }
 
-  /** The smallest key, or undefined when empty. */
-  peek(): number | undefined {
+  /** The first item, or undefined when empty. */
+  peek(): T | undefined {
     return this.a[0]
   }
 
-  push(k: number): void {
+  push(k: T): void {
     const a = this.a
     let i = a.push(k) - 1
     while (i > 0) {
       const p = (i - 1) >> 1
-      if (a[p] <= k) break
+      if (!this.before(k, a[p])) break
       a[i] = a[p]
       i = p
     }
     a[i] = k
   }
 
-  pop(): number | undefined {
+  pop(): T | undefined {
     const a = this.a
     const top = a[0]
     const last = a.pop()
@@ -39,8 +43,8 @@ export class MinHeap {
     for (;;) {
       const l = 2 * i + 1
       if (l >= a.length) break
-      const c = l + 1 < a.length && a[l + 1] < a[l] ? l + 1 : l
-      if (a[c] >= last) break
+      const c = l + 1 < a.length && this.before(a[l + 1], a[l]) ? l + 1 : l
+      if (!this.before(a[c], last)) break
       a[i] = a[c]
       i = c
     }
