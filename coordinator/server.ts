@@ -21,6 +21,8 @@ export const CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.ur
 
 /** Room in a socket.io message beyond its update frame (the packet header, the message's other fields). */
 const SOCKET_OVERHEAD_BYTES = 64 * 1024
+/** How often jobs check whether a worker held the min clock too long (JobCore.watch). */
+const WATCH_EVERY_MS = 250
 
 /** The edge's knobs (rate limit, per-address cap, trustProxy, deadlines, bans, back-off) are documented in EdgeOptions. */
 export interface ServerOptions extends EdgeOptions {
@@ -118,6 +120,14 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       log.error({ err: e }, 'periodic tick failed')
     }
   }, 1000)
+  // a min holder put on probation this much after its hold runs out, at worst
+  const watcher = setInterval(() => {
+    try {
+      store.watch()
+    } catch (e) {
+      log.error({ err: e }, 'probation check failed')
+    }
+  }, WATCH_EVERY_MS)
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject)
     http.listen(opts.port ?? 8080, opts.host ?? '127.0.0.1', () => resolve())
@@ -135,6 +145,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     log,
     close: async () => {
       clearInterval(timer)
+      clearInterval(watcher)
       await io.close()
       await evals.close()
       durable?.close()

@@ -169,6 +169,11 @@ export class JobStore {
     for (const j of this.jobs.values()) j.tick()
   }
 
+  /** Every job's probation check (JobCore.watch): a few times a second. */
+  watch(): void {
+    for (const j of this.jobs.values()) j.watch()
+  }
+
   /** What the socket edge refused or held back for a job: rate limits, address caps, deadlines, bans, back-offs. */
   edgeCounters(jobId: string): EdgeCounters {
     return this.edgeCounts.of(jobId)

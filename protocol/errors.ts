@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   ERR_BAD_PATH: "a part's path or form is not allowed for its tensor (factors only for dense kernels on the sf path, dense deltas on ps)",
   ERR_BAD_MODEL: 'the model description is invalid: unknown layer, shapes that do not chain, or too big for the limits',
   ERR_CLOCK: 'the clock is not the next one this worker may use, or runs ahead of the staleness bound',
+  ERR_REBASED: 'an update sent without waiting for its answer was counted at a later clock (the worker was on probation); join again',
   ERR_NOT_JOINED: 'the worker sent this before hello/ready',
   ERR_NOT_IN_JOB: 'the target worker or job is not the sender’s own job',
   ERR_UNKNOWN_JOB: 'no such job',

@@ -145,7 +145,7 @@ function readTable(buf: Uint8Array, at: number, code: DecodeCode): DecodedParts 
  * frame's batch (unused by dense parts).
  */
 export function checkParts(d: DecodedParts, tensors: readonly TensorSpec[], rows: number, rules: PartRules | 'aggregate', code: DecodeCode = 'ERR_BAD_SHAPE'): Part[] {
-  if (rules !== 'aggregate' && rows > rules.maxRows) throw new TabgridError('ERR_BAD_SHAPE', `rows ${rows} exceeds the job's batch ${rules.maxRows}`)
+  if (rules !== 'aggregate' && rows > rules.maxRows) throw new TabgridError('ERR_BAD_SHAPE', `rows ${rows} exceeds the most an update of this job may have, ${rules.maxRows}`)
   if (rules !== 'aggregate' && rules.expect === 'all' && d.entries.length !== tensors.length) {
     throw new TabgridError('ERR_BAD_SHAPE', `${d.entries.length} parts, the model has ${tensors.length} tensors`)
   }

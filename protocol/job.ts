@@ -4,7 +4,7 @@ import { z } from 'zod'
 import type { NormBounds } from '../model/clip.ts'
 import type { ModelSpec } from '../model/spec.ts'
 import type { Path } from '../model/update.ts'
-import { DEFAULT_PEER_LINKS, MAX_MODEL_JSON, MAX_PEER_LINKS } from './limits.ts'
+import { DEFAULT_PEER_LINKS, MAX_BATCH, MAX_MODEL_JSON, MAX_PEER_LINKS, ROWS_SPREAD } from './limits.ts'
 
 /** Hyperparameters an operator may set; the defaults train every preset on MNIST-like data without tuning. */
 export const HyperSchema = z.object({
@@ -43,8 +43,39 @@ export const HyperSchema = z.object({
   clip: z.number().finite().min(2).max(1e6).default(20),
   /** With a data directory, the model is snapshotted every this many clocks (the updates between are logged too). */
   snapshotEvery: z.number().int().min(1).max(1_000_000).default(100),
+  /**
+   * A worker that holds the min clock (everyone else waits on it) for this many of the job's clock lengths (at least
+   * HOLD_FLOOR_MS) without an update goes on probation: it stops counting toward the min until its next update, which
+   * counts at the min then (a paused tab holds nobody back). 0 (the default for now): never; the slowest worker
+   * always holds the others. The grid simulator runs with 2.
+   */
+  holdClocks: z.number().finite().min(0).max(1000).default(0),
+  /**
+   * Each worker sizes its updates' rows to its speed (1 to 4 B) so a clock takes about as long on every device
+   * (coordinator/core/pace.ts); false (the default for now: short runs of the attack suite varied more with it):
+   * every update has B rows, and the slowest device sets the pace. The grid simulator runs with it on.
+   */
+  rowsBySpeed: z.boolean().default(false),
 })
 export type Hyper = z.infer<typeof HyperSchema>
+
+/**
+ * The most rows an update of this job may have: a lease gives each worker rows in proportion to its speed
+ * (coordinator/core/pace.ts), from 1 to ROWS_SPREAD × B, so that a clock takes about as long on every device.
+ */
+export function maxRowsOf(hyper: Pick<Hyper, 'batch'>): number {
+  return Math.min(MAX_BATCH, hyper.batch * ROWS_SPREAD)
+}
+
+/**
+ * The rows a worker computes in `clockMs`, from its ms per row and the rest of its clock per clock: 1 to
+ * `maxRowsOf(hyper)`. The worker sizes its updates with it (client/train/pace.ts), the coordinator its rates.
+ */
+export function rowsForClock(speed: { perRowMs: number; fixedMs: number }, clockMs: number, hyper: Pick<Hyper, 'batch'>): number {
+  const max = maxRowsOf(hyper)
+  const rows = speed.perRowMs > 0 ? Math.floor((clockMs - speed.fixedMs) / speed.perRowMs) : max
+  return Math.max(1, Math.min(max, rows))
+}
 
 /** A model: a preset name (`mlr`, `mlp:256,128`, `cnn`) or a layer list (model/spec.ts), checked when the job is made. */
 export const ModelInputSchema = z.union([
@@ -107,8 +138,12 @@ export interface JobSummary {
   minClock: number
   maxClock: number
   maxObservedStaleness: number
-  /** Joiners' first updates that arrived after the min passed their clock, counted at the min instead. */
+  /** Joiners' (and probationers') first updates that arrived after the min passed their clock, counted at the min instead. */
   rebased: number
+  /** Workers put on probation for holding the min clock longer than the job's hold (`hyper.holdClocks`). */
+  probations: number
+  /** The clock length the job aims at (ms): the median worker's time for B rows; each lease's rows follow from it. */
+  clockMs: number | null
   epoch: number
   shardsDone: number
   shardsTotal: number

@@ -83,9 +83,10 @@ export type WorkerBytes = z.infer<typeof WorkerBytesSchema>
 /**
  * Where a worker's clocks went, in ms summed over `clocks` clocks since it joined: its engine's steps, encoding and
  * sending its updates, applying peers' updates and server aggregates, waiting on the SSP bound and missing updates, and
- * the rest of the clock (the loop, leases, shard loads, the event loop's other work).
+ * the rest of the clock (the loop, leases, shard loads, the event loop's other work). `rows`: the rows those clocks
+ * covered (the coordinator sizes the worker's next leases from engineMs / rows and the rest per clock).
  */
-export const ClockTimeSchema = z.object({ clocks: Count, engineMs: Count, sendMs: Count, applyMs: Count, waitMs: Count, otherMs: Count })
+export const ClockTimeSchema = z.object({ clocks: Count, rows: Count, engineMs: Count, sendMs: Count, applyMs: Count, waitMs: Count, otherMs: Count })
 export type ClockTime = z.infer<typeof ClockTimeSchema>
 export const StatsSchema = z.object({
   type: z.literal('stats'),
@@ -144,6 +145,14 @@ export interface Aggregate {
 export interface ClockView {
   min: number
   last: Record<string, number>
+  /** The job's pace as the min moved (LeaseGrant.clockMs, holdMs), newer than a long lease's. */
+  pace?: JobPace
+}
+
+/** The clock length a worker sizes its rows to, and how long it may hold the min (coordinator/core/pace.ts). */
+export interface JobPace {
+  clockMs: number | null
+  holdMs: number
 }
 
 /**
@@ -185,8 +194,23 @@ export interface LeaseGrant {
   n: number
   url: string
   clock: number
-  /** The rate to scale this lease's updates by: the job's schedule at the grant, divided by the workers then. */
+  /**
+   * The rate of an update of B rows: the job's schedule at the grant, divided by the workers then, times B / the mean
+   * rows of the workers' updates. Every row weighs the same: an update of r rows (1 to `maxRowsOf(hyper)`) is scaled
+   * by −lr / B per row, a rate of lr · r / B.
+   */
   lr: number
+  /**
+   * The clock length the job aims at (ms; null until some worker reported its speed): a worker sizes its updates'
+   * rows so that its clock takes about this long (client/train/pace.ts), so no device holds the others back.
+   */
+  clockMs: number | null
+  /**
+   * ms a worker may hold the min clock before it goes on probation (0: never); a worker whose last update went out
+   * longer than half this ago waits for its next one's answer, which may re-base it (`Replies.update`). Both come
+   * again with every clock view (`ClockView.pace`).
+   */
+  holdMs: number
 }
 
 /** Acks: what each request answers when it succeeds. */
@@ -195,7 +219,7 @@ export interface Replies {
   signal: { ok: true }
   ready: { ok: true } & Snapshot
   lease: { ok: true; lease: LeaseGrant | null; done: boolean }
-  /** `clock`: what the update counts as; a joiner's first update past the min is re-based to the min. */
+  /** `clock`: what the update counts as; a joiner's (or a probationer's) first update past the min is re-based to the min. */
   update: { ok: true; clock: number }
   'shard-done': { ok: true }
   resend: { ok: true; count: number }
@@ -227,6 +251,11 @@ export interface ServerEvents {
   evicted: (m: Rejection) => void
   /** The answer to a message sent without an ack function. */
   rejected: (m: Rejection) => void
+  /**
+   * The worker held the min clock too long (`LeaseGrant.holdMs`) and stopped counting toward it: its next update
+   * waits for its answer, which says the clock it counted at.
+   */
+  probation: (m: { clock: number }) => void
 }
 
 /** socket.io's client-to-server event map, built from the schemas. */

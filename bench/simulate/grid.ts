@@ -1,8 +1,9 @@
 // Simulated grids of thousands of volunteers (issue 8): the real job core in virtual time, side by side per N, then a
 // sweep over staleness, the slowest devices' share and the rows policy, with ratios to the default.
 // Usage: npx tsx bench/simulate/grid.ts [--workers 1000,10000] [--seconds 300] [--staleness 2] [--seed 1]
-//          [--sweep 1000 | --sweep 0] [--sweep-seconds 120] [--coordinator measured|µs] [--rows fixed|by-speed] [--calm]
-//          [--shard 256] [--stall-ms 30000]   (--rows, --calm, --shard, --stall-ms: the per-N runs only; the sweep sets its own)
+//          [--sweep 1000 | --sweep 0] [--sweep-seconds 120] [--coordinator measured|µs] [--no-reports] [--hold 2] [--calm]
+//          [--shard 256] [--stall-ms 30000]   (--no-reports, --hold, --calm, --shard, --stall-ms: the per-N runs only;
+//          the sweep sets its own)
 // Throughput is measured from when the min clock first reaches 2 (or half the run): the start waits for the first
 // wave's slowest tab to fetch and evaluate its first shard.
 import { teacherDataset } from './data.ts'
@@ -16,7 +17,8 @@ const arg = (name: string, dflt: string): string => {
 const SIZES = arg('workers', '1000,10000').split(',').map(Number)
 const SECONDS = Number(arg('seconds', '300'))
 const SWEEP_SECONDS = Number(arg('sweep-seconds', '120'))
-const ROWS = arg('rows', 'fixed') as 'fixed' | 'by-speed'
+const REPORTS = !process.argv.includes('--no-reports')
+const HOLD = Number(arg('hold', '2'))
 const CALM = process.argv.includes('--calm')
 const SHARD = Number(arg('shard', '256'))
 const STALL_MS = Number(arg('stall-ms', '30000'))
@@ -43,8 +45,8 @@ function run(n: number, over: Partial<SimConfig> = {}): SimReport {
 }
 const main: Partial<SimConfig> = {
   shardSize: SHARD,
-  hyper: { stallTimeoutMs: STALL_MS },
-  ...(ROWS === 'by-speed' ? { rows: 'by-speed', batch: 256 } : {}),
+  hyper: { stallTimeoutMs: STALL_MS, holdClocks: HOLD },
+  reports: REPORTS,
   ...(CALM ? { behaviour: { pausesPerHour: 0, sessionMeanS: 0 } } : {}),
 }
 
@@ -59,7 +61,7 @@ const reports = SIZES.map((n) => {
   return r
 })
 const col = (name: string, fn: (r: SimReport) => string) => Object.fromEntries([['', name], ...reports.map((r) => [`${r.workers} workers`, fn(r)])])
-console.log(`\n${ROWS === 'fixed' ? "rows fixed at B 32 (the client's loop)" : 'rows ∝ speed (a what-if), B ≤ 256'}${CALM ? ', no pauses or churn' : ''}, shard ${SHARD}, stall timeout ${STALL_MS / 1000} s, s ${STALENESS}, seed ${SEED}, coordinator cost ${COORDINATOR === 'measured' ? 'as measured here' : `${COORDINATOR} µs per call`}`)
+console.log(`\n${REPORTS ? 'rows by speed (1 to 4 B, B 32)' : 'rows at B 32 for every device (no speed reports)'}, hold ${HOLD} clocks${CALM ? ', no pauses or churn' : ''}, shard ${SHARD}, stall timeout ${STALL_MS / 1000} s, s ${STALENESS}, seed ${SEED}, coordinator cost ${COORDINATOR === 'measured' ? 'as measured here' : `${COORDINATOR} µs per call`}`)
 console.table([
   col('virtual s / wall s', (r) => `${f(r.virtualSeconds, 0)} / ${f(r.wallSeconds, 1)}`),
   col('measured from (virtual s)', (r) => f(r.windowFrom, 1)),
@@ -71,7 +73,9 @@ console.table([
   col('samples/s actual', (r) => n0(r.samplesPerSecond)),
   col('samples/s ideal', (r) => n0(r.idealPerSecond)),
   col('fraction of ideal', (r) => pc(r.fraction)),
-  col('SSP ceiling at fixed rows N·r_min / Σr', (r) => (r.targetSeconds === null ? pc(r.sspCeiling) : `(${pc(r.sspCeiling)})`)),
+  col('SSP ceiling at B rows for all N·r_min / Σr', (r) => pc(r.sspCeiling)),
+  col('clock length aimed at (ms)', (r) => (r.clockMs === null ? '–' : f(r.clockMs, 0))),
+  col('probations, re-based', (r) => `${n0(r.probations)}, ${n0(r.rebased)}`),
   col('time: compute', (r) => pc(r.breakdown.compute)),
   col('time: SSP bound (slower peers)', (r) => pc(r.breakdown.bound)),
   col('time: clock view in flight', (r) => pc(r.breakdown.latency)),
@@ -81,13 +85,14 @@ console.table([
   col('min moved by: slow device', (r) => pc(Object.entries(r.heldBy).filter(([k]) => k.startsWith('device')).reduce((a, [, v]) => a + v, 0))),
   col('  of which phone / software', (r) => pc(r.heldBy['device: phone / software'] ?? 0)),
   col('min moved by: paused tab', (r) => pc(r.heldBy['paused tab'] ?? 0)),
+  col('min moved by: probation', (r) => pc(r.heldBy.probation ?? 0)),
   col('min moved by: stall eviction', (r) => pc(r.heldBy['stall eviction'] ?? 0)),
-  col('min moved by: departure, other', (r) => pc(Object.entries(r.heldBy).filter(([k]) => !k.startsWith('device') && k !== 'paused tab' && k !== 'stall eviction').reduce((a, [, v]) => a + v, 0))),
+  col('min moved by: departure, other', (r) => pc(Object.entries(r.heldBy).filter(([k]) => !k.startsWith('device') && !['paused tab', 'stall eviction', 'probation'].includes(k)).reduce((a, [, v]) => a + v, 0))),
   col('JobCore µs/update mean, p50, p99, max', (r) => `${f(r.coordinator.usPerUpdate, 0)}, ${f(r.coordinator.usPerUpdateP50, 0)}, ${f(r.coordinator.usPerUpdateP99, 0)}, ${f(r.coordinator.usPerUpdateMax, 0)}`),
   col('JobCore µs/call: tick, lease, leave', (r) => ['tick', 'lease', 'leave'].map((k) => f(r.coordinator.other[k]?.us ?? 0, 0)).join(', ')),
   col('coordinator cores (JobCore only)', (r) => f(r.coordinator.cores, 3)),
   col('coordinator queue ms mean, p99', (r) => `${f(r.coordinator.queueMsMean, 2)}, ${f(r.coordinator.queueMsP99, 2)}`),
-  col('rejected, s-violations, re-based', (r) => `${Object.values(r.rejected).reduce((a, b) => a + b, 0)}, ${r.sspViolations}, ${r.rebased}`),
+  col('rejected (by code), s-violations', (r) => `${Object.entries(r.rejected).map(([k, v]) => `${k} ${v}`).join(', ') || 0}; ${r.sspViolations}`),
   col('re-computed (skipped, failed)', (r) => `${r.verifier.checked} (${r.verifier.skipped}, ${r.verifier.failed})`),
 ])
 console.log('test accuracy (min clock) over virtual time')
@@ -97,22 +102,24 @@ console.table(times.map((t, i) => Object.fromEntries([['t (s)', f(t, 0)], ...rep
 // ── the sweep ────────────────────────────────────────────────────────────────────────────────────────────────
 if (SWEEP > 0) {
   console.log(
-    `\nsweep at ${SWEEP} workers, ${SWEEP_SECONDS} virtual s: staleness, the slowest class's share, rows ∝ speed (by-speed: a design ` +
-      "what-if, B up to 256), the stall timeout, the shard size; calm: no pauses, no churn",
+    `\nsweep at ${SWEEP} workers, ${SWEEP_SECONDS} virtual s: what rows by speed and the hold each give (before: B rows for ` +
+      'every device, no hold), then staleness, the slowest class\'s share and the shard size; calm: no pauses, no churn',
   )
   const rows: Array<Record<string, string>> = []
   let base: SimReport | undefined
   const cases: Array<{ label: string; s: number; slow: number; over: Partial<SimConfig> }> = []
-  for (const slow of [0.25, 0.05, 0]) for (const s of [0, 3, 10]) cases.push({ label: 'fixed B 32', s, slow, over: {} })
-  for (const s of [0, 3, 10]) cases.push({ label: 'by-speed', s, slow: 0.25, over: { rows: 'by-speed', batch: 256 } })
+  const before = { reports: false, hyper: { holdClocks: 0 } }
   const calm = { pausesPerHour: 0, sessionMeanS: 0 }
-  const speed = { rows: 'by-speed', batch: 256 } as const
-  cases.push({ label: 'by-speed, stall timeout 5 s', s: 3, slow: 0.25, over: { ...speed, hyper: { stallTimeoutMs: 5000 } } })
-  // shard boundaries (four round trips each) amortised over 8× the rows
-  for (const s of [3, 10]) cases.push({ label: 'by-speed, shard 2048, stall 5 s', s, slow: 0.25, over: { ...speed, shardSize: 2048, hyper: { stallTimeoutMs: 5000 } } })
-  cases.push({ label: 'fixed, calm', s: 3, slow: 0.25, over: { behaviour: calm } })
-  cases.push({ label: 'by-speed, calm', s: 3, slow: 0.25, over: { ...speed, behaviour: calm } })
-  for (const s of [3, 10]) cases.push({ label: 'by-speed, calm, shard 2048', s, slow: 0.25, over: { ...speed, behaviour: calm, shardSize: 2048 } })
+  cases.push({ label: 'before: B rows, no hold', s: 2, slow: 0.25, over: before })
+  cases.push({ label: 'B rows, hold 2', s: 2, slow: 0.25, over: { reports: false } })
+  cases.push({ label: 'rows by speed, no hold', s: 2, slow: 0.25, over: { hyper: { holdClocks: 0 } } })
+  for (const s of [0, 2, 3, 10]) cases.push({ label: 'rows by speed, hold 2', s, slow: 0.25, over: {} })
+  for (const slow of [0.05, 0]) cases.push({ label: 'rows by speed, hold 2', s: 2, slow, over: {} })
+  cases.push({ label: 'rows by speed, hold 1', s: 2, slow: 0.25, over: { hyper: { holdClocks: 1 } } })
+  cases.push({ label: 'rows by speed, hold 4', s: 2, slow: 0.25, over: { hyper: { holdClocks: 4 } } })
+  cases.push({ label: 'rows by speed, hold 2, shard 1024', s: 2, slow: 0.25, over: { shardSize: 1024 } })
+  cases.push({ label: 'before, calm', s: 2, slow: 0.25, over: { ...before, behaviour: calm } })
+  cases.push({ label: 'rows by speed, hold 2, calm', s: 2, slow: 0.25, over: { behaviour: calm } })
   for (const c of cases) {
     const r = run(SWEEP, { seconds: SWEEP_SECONDS, staleness: c.s, mix: withSlowShare(DEVICE_MIX, c.slow), ...c.over })
     base ??= r

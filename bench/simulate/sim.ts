@@ -12,7 +12,8 @@ import { applyParts, type Part } from '../../model/update.ts'
 import type { Rejection } from '../../protocol/errors.ts'
 import { encodeFrame, partsBytes } from '../../protocol/frames.ts'
 import { HyperSchema, type Hyper } from '../../protocol/job.ts'
-import type { ClockView, LeaseGrant, View } from '../../protocol/messages.ts'
+import type { ClockTime, ClockView, JobPace, LeaseGrant, View } from '../../protocol/messages.ts'
+import { RowPacer } from '../../client/train/pace.ts'
 import { EventQueue } from './events.ts'
 import { DEFAULT_BEHAVIOUR, DEVICE_MIX, drawVolunteer, exponential, logNormal, REFERENCE_BATCH, type Behaviour, type DeviceClass, type Volunteer } from './population.ts'
 
@@ -22,10 +23,13 @@ import { DEFAULT_BEHAVIOUR, DEVICE_MIX, drawVolunteer, exponential, logNormal, R
  */
 const ACK_EVERY = 8
 const IDLE_RETRY_MS = 500
-/** The coordinator's periodic tick (coordinator/server.ts). */
+/** The coordinator's periodic tick and probation check (coordinator/server.ts); a tab's time report (session.ts). */
 const TICK_MS = 1000
+const WATCH_MS = 250
+const STATS_MS = 2000
 /** A socket.io message's envelope and the JSON beside an update's frame (view, loss, p2pTo). */
 const MESSAGE_OVERHEAD = 200
+const ZERO_BYTES = { p2pSent: 0, p2pReceived: 0, relayReceived: 0, psReceived: 0, coordinatorSent: 0 }
 
 export interface SimConfig {
   workers: number
@@ -36,21 +40,17 @@ export interface SimConfig {
   data: Dataset
   /** A preset (model/spec.ts); default `mlr`. */
   model?: string
-  /** The job's B: every update's rows (`fixed`), or the most an update may have (`by-speed`). Default 32. */
+  /** The job's B (the median device's rows per update). Default 32. */
   batch?: number
   shardSize?: number
   epochs?: number
   mix?: readonly DeviceClass[]
   behaviour?: Partial<Behaviour>
   /**
-   * `fixed`: every update has B rows, as the client does (client/train/loop.ts). `by-speed`: a what-if for a design
-   * change, each worker's rows proportional to its speed (rate × targetSeconds, 1 to B), so every clock takes about
-   * as long on every device (and a tab's first-shard evaluation covers one step's rows, not the whole shard). The
-   * coordinator already accepts any rows ≤ B per update.
+   * Workers report their clocks' time every 2 s as tabs do (default), so the coordinator sizes each lease's rows by
+   * speed (coordinator/core/pace.ts); false: nobody reports, every lease has B rows (tabgrid before rows by speed).
    */
-  rows?: 'fixed' | 'by-speed'
-  /** The clock length `by-speed` aims at; default the initial population's median seconds per clock at B 32. */
-  targetSeconds?: number
+  reports?: boolean
   /**
    * What one JobCore call costs in virtual time: `measured` (its wall time here, so figures depend on this machine and
    * are not reproducible to the digit) or a fixed number of µs per call (reproducible).
@@ -91,6 +91,10 @@ export interface SimReport {
   maxClock: number
   maxObservedStaleness: number
   rebased: number
+  /** Workers put on probation for holding the min too long (JobCore.watch). */
+  probations: number
+  /** The clock length the coordinator aimed at (ms), from the workers' reports; null without reports. */
+  clockMs: number | null
   /** Virtual seconds the measured window started at. */
   windowFrom: number
   /** Measured over [windowFrom, end]. */
@@ -101,12 +105,13 @@ export interface SimReport {
   clocksPerSecond: number
   /**
    * What moved the min clock after each wait for it, by share of the measured time: the update of a device class's
-   * worker (`device: …`), one of a tab that was paused during that clock (`paused tab`), a stall eviction, a departure.
+   * worker (`device: …`), one of a tab that was paused during that clock (`paused tab`), a probation, a stall
+   * eviction, a departure.
    */
   heldBy: Record<string, number>
   /**
-   * The most fixed rows can give under SSP: every clock waits for the slowest live device, so the grid computes
-   * N·B samples per B/r_min seconds against Σ rᵢ (at the window's start, pauses aside).
+   * The most B rows for every device could give under SSP: every clock waits for the slowest live device, so the grid
+   * computes N·B samples per B/r_min seconds against Σ rᵢ (at the window's start, pauses aside).
    */
   sspCeiling: number
   /** Per phase, the share of the ideal samples (speed-weighted live worker-time) it took. */
@@ -133,7 +138,6 @@ export interface SimReport {
   verifier: { checked: number; skipped: number; failed: number }
   /** Σ rows of the updates the core answered ok to, to hold against its own `samples`. */
   acceptedRows: number
-  targetSeconds: number | null
   /** The job itself, for tests that inspect the ledger. */
   job: JobCore
 }
@@ -159,6 +163,13 @@ interface SimWorker {
   clock: number
   chain: number
   first: boolean
+  /** The coordinator said it went on probation (its next update waits for the answer). */
+  probation: boolean
+  /** When its last update went out or its lease came (client/train/loop.ts `lastSent`). */
+  lastSent: number
+  /** Its clocks' time, as a tab reports it (`stats`). */
+  time: ClockTime
+  pacer: RowPacer
   lease: LeaseGrant | null
   row0: number
   evaluated: boolean
@@ -227,6 +238,9 @@ export function simulateGrid(cfg: SimConfig): SimReport {
     staleness: s,
     // the job starts once half the first wave is in (a few leave before all of it is)
     minWorkers: Math.max(1, Math.min(256, Math.floor(cfg.workers / 2))),
+    // rows by speed and probation (coordinator/core/pace.ts), opt-in on a real job for now
+    rowsBySpeed: true,
+    holdClocks: 2,
     ...cfg.hyper,
   })
   const spec = presetSpec(cfg.model ?? 'mlr', data.classes)
@@ -237,14 +251,15 @@ export function simulateGrid(cfg: SimConfig): SimReport {
   let warm = cfg.warmupSeconds !== undefined ? cfg.warmupSeconds * 1000 : Infinity
   const ramp = (cfg.rampSeconds ?? 2) * 1000
   const costUs = cfg.coordinatorUs ?? 'measured'
-  const rowsPolicy = cfg.rows ?? 'fixed'
+  const reports = cfg.reports ?? true
 
   // ── the coordinator ────────────────────────────────────────────────────────────────────────────────────────
   let sends: Array<{ to: string | null; event: string; msg: unknown }> = []
   const byId = new Map<string, SimWorker>()
   const out: Outbox = {
-    send() {
-      // per-member sends (peer-left to every member, peer-joined, paths, job) change nothing in the simulation: the
+    send(to, event, msg) {
+      if (event === 'probation') sends.push({ to, event, msg })
+      // other per-member sends (peer-left to every member, peer-joined, paths, job) change nothing in the simulation: the
       // run ends when the job does, and a step reads the job's paths as they are. Relayed factors (an `sf` path, only
       // at small P) are not delivered: peers' replicas are not simulated, their downlinks neither.
     },
@@ -288,6 +303,8 @@ export function simulateGrid(cfg: SimConfig): SimReport {
   /** Clock views sent: when, and the min they carried (mins only grow). */
   const clockLog: Array<{ t: number; min: number }> = [{ t: -Infinity, min: job.ssp.min }]
   const waiters = new Map<number, SimWorker[]>()
+  /** The job's pace in the newest clock view sent (workers read it as it goes out: a view's latency aside). */
+  let pace: JobPace = job.pace.view()
 
   function enqueue(item: Item): void {
     queue.push(item)
@@ -340,6 +357,7 @@ export function simulateGrid(cfg: SimConfig): SimReport {
   function dispatch(m: { to: string | null; event: string; msg: unknown }): void {
     const moved = m.event === 'clock' ? (m.msg as ClockView) : m.event === 'aggregate' ? (m.msg as { view?: ClockView }).view : undefined
     if (moved) {
+      if (moved.pace) pace = moved.pace
       const min = moved.min
       const from = clockLog[clockLog.length - 1].min
       clockLog.push({ t: q.now, min })
@@ -357,6 +375,9 @@ export function simulateGrid(cfg: SimConfig): SimReport {
     } else if (m.event === 'evict') {
       const w = byId.get(m.to!)
       if (w) q.at(q.now + w.v.rttMs / 2, () => evicted(w, m.msg as Rejection))
+    } else if (m.event === 'probation') {
+      const w = byId.get(m.to!)
+      if (w) q.at(q.now + w.v.rttMs / 2, () => (w.probation = true))
     }
     // an aggregate's bytes are in each worker's clockDelay
   }
@@ -385,7 +406,9 @@ export function simulateGrid(cfg: SimConfig): SimReport {
     const cause =
       item.kind === 'tick'
         ? 'stall eviction'
-        : item.kind === 'leave'
+        : item.kind === 'watch'
+          ? 'probation'
+          : item.kind === 'leave'
           ? 'departure'
           : w && item.kind === 'update'
             ? w.pauseEnd > minMovedAt
@@ -427,10 +450,6 @@ export function simulateGrid(cfg: SimConfig): SimReport {
   const shardBytes = shardSize * (plan.inputSize * 4 + 1) + 64
 
   for (let i = 0; i < cfg.workers; i++) volunteers.push(drawVolunteer(rand, mix, beh, hyper.linkTimeoutMs))
-  const target =
-    rowsPolicy === 'by-speed'
-      ? (cfg.targetSeconds ?? median(volunteers.map((v) => REFERENCE_BATCH / v.rate)))
-      : null
 
   function newWorker(vol: number, sessionEnd: number): SimWorker {
     const v = volunteers[vol]
@@ -448,6 +467,10 @@ export function simulateGrid(cfg: SimConfig): SimReport {
       clock: 0,
       chain: -1,
       first: true,
+      probation: false,
+      lastSent: -Infinity,
+      time: { clocks: 0, rows: 0, engineMs: 0, sendMs: 0, applyMs: 0, waitMs: 0, otherMs: 0 },
+      pacer: new RowPacer(hyper),
       lease: null,
       row0: 0,
       evaluated: false,
@@ -485,6 +508,15 @@ export function simulateGrid(cfg: SimConfig): SimReport {
     w.phaseAt = q.now
     w.viewMin = view.min
     askLease(w)
+    if (reports) q.at(q.now + STATS_MS, () => report(w))
+  }
+
+  /** The tab's time report (client/train/session.ts `sendStats`): what the coordinator sizes its leases from. */
+  function report(w: SimWorker): void {
+    if (w.gone) return
+    const time = { ...w.time }
+    toCoordinator(w, MESSAGE_OVERHEAD, { kind: 'stats', run: () => job.stats(w.id, { type: 'stats', samplesPerSecond: 0, bytes: ZERO_BYTES, time }) })
+    q.at(q.now + STATS_MS, () => report(w))
   }
 
   /** A tab there before the job filled: its links formed while it waited, so hello and ready come together. */
@@ -524,6 +556,7 @@ export function simulateGrid(cfg: SimConfig): SimReport {
   }
 
   function refused(w: SimWorker, r: Rejection): void {
+    if (process.env.SIM_DEBUG) console.log(`refused ${w.id} at ${q.now.toFixed(0)}: ${r.code} ${r.reason} (min ${job.ssp.min}, lastSent ${w.lastSent.toFixed(0)}, hold ${w.lease?.holdMs}, counted ${job.ssp.isCounted(w.id)})`)
     rejected[r.code] = (rejected[r.code] ?? 0) + 1
     stop(w)
     toCoordinator(w, 0, { kind: 'leave', run: () => job.leave(w.id) })
@@ -546,20 +579,16 @@ export function simulateGrid(cfg: SimConfig): SimReport {
         w.lease = lease
         w.row0 = 0
         w.clock = lease.clock
-        // the shard over HTTP, then (on a tab's first shard) an evaluation of it: a forward pass, ~⅓ of a step per
-        // row. Whole shards as the client does; by-speed (a redesign of the loop) evaluates one step's rows.
+        w.lastSent = Math.max(w.lastSent, q.now)
+        // the shard over HTTP, then (on a tab's first shard) an evaluation of its first rows (a forward pass, ~⅓ of a
+        // step per row), as the client does
         const fetched = q.now + w.v.rttMs + shardBytes / w.v.down
-        const evalRows = target === null ? lease.n : Math.min(lease.n, rowsPerStep(w))
+        const evalRows = Math.min(lease.n, B)
         const evalMs = w.evaluated ? 0 : (evalRows / w.v.rate / 3) * 1000
         w.evaluated = true
         q.at(fetched + evalMs, () => !w.gone && gate(w))
       },
     })
-  }
-
-  /** B, or by-speed the rows the worker computes in the target time (1 to B). */
-  function rowsPerStep(w: SimWorker): number {
-    return target === null ? B : Math.max(1, Math.min(B, Math.round(w.v.rate * target)))
   }
 
   /** The min clock this worker has heard of by now. */
@@ -603,7 +632,8 @@ export function simulateGrid(cfg: SimConfig): SimReport {
     }
     const lease = w.lease!
     const left = lease.n - w.row0
-    const rows = Math.min(rowsPerStep(w), left)
+    // rows by speed as the client sizes them (client/train/pace.ts); B for every device without speed reports
+    const rows = Math.min(reports ? w.pacer.rows(pace.clockMs) : B, left)
     if (job.ssp.min < w.clock - s) sspViolations++
     const t0 = performance.now()
     // the view: the replica at its frontier F (every update ≤ F), the aggregates below F + 1, its own updates above F
@@ -613,8 +643,8 @@ export function simulateGrid(cfg: SimConfig): SimReport {
     for (const o of w.own) applyParts(params, plan.tensors, o.parts, o.rows)
     const paths = job.comm.paths
     const start = lease.shard * shardSize + w.row0
-    const step = trainStep(plan, params, data.train.x, data.train.y, start, rows, -lease.lr / rows, paths)
-    const { parts } = clipParts(plan.tensors, step.parts, rows, lease.lr, job.guard.bounds)
+    const step = trainStep(plan, params, data.train.x, data.train.y, start, rows, -lease.lr / B, paths)
+    const { parts } = clipParts(plan.tensors, step.parts, rows, (lease.lr * rows) / B, job.guard.bounds)
     const sf = parts.some((p) => p.path === 'sf')
     const frame = encodeFrame({ clock: w.clock, prev: w.chain, rows, parts })
     const view: View = { vc: sf ? sfView(w, F) : {}, psUpTo: F + 1, corrections: job.corrections.length }
@@ -632,6 +662,10 @@ export function simulateGrid(cfg: SimConfig): SimReport {
       // a pause during the step stretched it: that part is the pause's
       w.phaseAt = q.now - w.stepPause
       weighted.compute += w.v.rate * clip(w.stepStart, w.phaseAt)
+      w.time.clocks++
+      w.time.rows += rows
+      w.time.engineMs += w.phaseAt - w.stepStart
+      w.pacer.observe(rows, w.phaseAt - w.stepStart, 0)
       w.phase = 'pause'
       sent(w, clock, rows, parts, msg, sf)
     }
@@ -651,7 +685,11 @@ export function simulateGrid(cfg: SimConfig): SimReport {
     const own: Own = { clock, parts, rows }
     w.own.push(own)
     w.row0 += rows
-    const first = w.first
+    // the first update, one after a probation notice, or one after a quiet spell of half the hold waits for its answer
+    const quiet = pace.holdMs > 0 && q.now - w.lastSent > pace.holdMs / 2
+    const first = w.first || w.probation || quiet
+    w.probation = false
+    w.lastSent = q.now
     const ask = first || ++w.sinceAck >= ACK_EVERY
     if (ask && !first) w.sinceAck = 0
     if (ask) w.unacked++
@@ -668,7 +706,7 @@ export function simulateGrid(cfg: SimConfig): SimReport {
       reply: (r: ReturnType<JobCore['update']>) => {
         if (ask) w.unacked--
         if (!r.ok) return refused(w, r)
-        // a joiner's first update past the min counts at the min
+        // a joiner's (or a probationer's) first update past the min counts at the min
         own.clock = r.clock
         if (first) w.clock = r.clock + 1
         if (w.onAcks && w.unacked <= w.ackLimit) {
@@ -701,16 +739,15 @@ export function simulateGrid(cfg: SimConfig): SimReport {
   function next(w: SimWorker): void {
     if (w.gone) return
     if (w.row0 < w.lease!.n) return gate(w)
-    // the shard's end: every answer, then shard-done, then the next lease
-    setPhase(w, 'protocol')
-    afterAcks(w, 0, () => {
-      const lease = w.lease!
-      toCoordinator(w, MESSAGE_OVERHEAD, {
-        kind: 'shard-done',
-        run: () => job.shardDone(w.id, { type: 'shard-done', lease: lease.id }),
-        reply: (r: ReturnType<JobCore['shardDone']>) => (r.ok ? askLease(w) : refused(w, r)),
-      })
+    // the shard's end: shard-done without waiting for any answer, then the next lease (the client's loop)
+    const lease = w.lease!
+    toCoordinator(w, MESSAGE_OVERHEAD, {
+      kind: 'shard-done',
+      run: () => job.shardDone(w.id, { type: 'shard-done', lease: lease.id }),
+      ack: false,
+      reply: (r: ReturnType<JobCore['shardDone']>) => (r.ok ? undefined : refused(w, r)),
     })
+    askLease(w)
   }
 
   function pause(w: SimWorker): void {
@@ -777,6 +814,11 @@ export function simulateGrid(cfg: SimConfig): SimReport {
     q.at(q.now + TICK_MS, tick)
   }
   q.at(TICK_MS, tick)
+  const watch = (): void => {
+    enqueue({ w: null, kind: 'watch', arrived: q.now, run: () => job.watch() })
+    q.at(q.now + WATCH_MS, watch)
+  }
+  q.at(WATCH_MS, watch)
   const curve: CurvePoint[] = []
   const points = cfg.evalPoints ?? 6
   const evalAt = (t: number) =>
@@ -834,6 +876,8 @@ export function simulateGrid(cfg: SimConfig): SimReport {
     maxClock: job.ssp.max,
     maxObservedStaleness: job.ssp.maxObservedStaleness,
     rebased: job.ssp.rebased,
+    probations: job.ssp.probations,
+    clockMs: job.pace.clockMs,
     windowFrom: warm / 1000,
     samplesPerSecond: actual / window,
     idealPerSecond: ideal / window,
@@ -859,7 +903,6 @@ export function simulateGrid(cfg: SimConfig): SimReport {
     sspViolations,
     verifier: { checked: job.verifier.checked, skipped: job.verifier.skipped, failed: job.verifier.failed },
     acceptedRows,
-    targetSeconds: target,
     job,
   }
 }
@@ -874,7 +917,3 @@ function pct(sorted: ArrayLike<number>, p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : 0
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]
-}

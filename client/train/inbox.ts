@@ -71,7 +71,8 @@ export class Inbox {
 
   constructor(
     private readonly plan: ModelPlan,
-    private readonly batch: number,
+    /** The most rows an update of the job may have (`maxRowsOf`). */
+    private readonly maxRows: number,
     private readonly me: string,
     private readonly engine: Engine,
     private readonly status: WorkerStatus,
@@ -86,7 +87,7 @@ export class Inbox {
     this.corrections = snap.corrections
     // The vector clock already counts the queued updates: they are applied here, not offered to the chain.
     for (const frame of unpackBinaries(snap.pending.frames)) {
-      const f = readFrame(frame, this.plan.tensors, { expect: 'sf', maxRows: this.batch })
+      const f = readFrame(frame, this.plan.tensors, { expect: 'sf', maxRows: this.maxRows })
       this.engine.apply(f.parts, f.rows)
       this.status.bytes.relayReceived += frame.byteLength
     }
@@ -121,7 +122,7 @@ export class Inbox {
     }
     let f: RawFrame
     try {
-      f = readFrame(u.frame, this.plan.tensors, { expect: 'sf', maxRows: this.batch }, u.via === 'p2p' ? 'ERR_PEER_FRAME' : 'ERR_BAD_SHAPE')
+      f = readFrame(u.frame, this.plan.tensors, { expect: 'sf', maxRows: this.maxRows }, u.via === 'p2p' ? 'ERR_PEER_FRAME' : 'ERR_BAD_SHAPE')
     } catch (e) {
       this.status.rejectedFrames++
       console.warn(`update from ${u.from} dropped: ${(e as Error).message}`)
@@ -275,7 +276,7 @@ export class Inbox {
     if (c.seq < this.corrections) return // inside the snapshot already
     const applied = this.clocks.contig(c.from)
     for (const bytes of unpackBinaries(c.frames)) {
-      const f = readFrame(bytes, this.plan.tensors, { expect: 'sf', maxRows: this.batch }, 'ERR_BAD_SHAPE')
+      const f = readFrame(bytes, this.plan.tensors, { expect: 'sf', maxRows: this.maxRows }, 'ERR_BAD_SHAPE')
       if (f.clock <= c.after || f.clock > applied) continue
       this.engine.apply(negateParts(this.plan.tensors, f.parts, f.rows), f.rows)
     }

@@ -11,6 +11,7 @@ import type { Engine } from '../gpu/engine.ts'
 import type { CoordinatorLink } from '../transport/coordinator.ts'
 import type { PeerMesh } from '../transport/peer-mesh.ts'
 import type { Inbox } from './inbox.ts'
+import { RowPacer } from './pace.ts'
 import type { RateMeter, WorkerStatus } from './status.ts'
 
 /**
@@ -44,6 +45,8 @@ export interface LoopHost {
   view(): ClockView
   /** The path of each tensor for the next step. */
   paths(): Path[]
+  /** True once after the coordinator said this worker went on probation (it held the min clock too long). */
+  takeProbation(): boolean
   /** False once the volunteer pressed Leave; throws the session's fatal error (lost coordinator, GPU, eviction). */
   running(): boolean
   /** Resolves on the next state change (an update applied, a clock view, a job event) or after `ms`. */
@@ -57,10 +60,17 @@ export class Loop {
   private readonly shards = new Map<number, { n: number; x: Float32Array; y: Uint8Array }>()
   /** The clock of this worker's last accepted update that carried sf parts: the next such update names it. */
   private chain = -1
+  /** The answers the last shard's updates asked for, awaited once the next lease came. */
+  private pending: Promise<unknown> = Promise.resolve()
   /** Updates sent without an ack since the last one that asked for it. */
   private unacked = 0
+  /** When this worker's last update went out (or its lease came): the coordinator's hold runs from about then. */
+  private lastSent = -Infinity
+  private readonly pacer: RowPacer
 
-  constructor(private readonly h: LoopHost) {}
+  constructor(private readonly h: LoopHost) {
+    this.pacer = new RowPacer(h.job.hyper)
+  }
 
   /** Leases and processes shards until the job is done or the session stops. */
   async train(): Promise<void> {
@@ -73,6 +83,8 @@ export class Loop {
       }
       if (h.job.state !== 'running') return
       const r = await h.link.request('lease', { type: 'lease' })
+      // the last shard's answers came before this one (socket.io keeps order): a refusal among them throws here
+      await this.pending
       if (r.done) return
       if (!r.lease) {
         h.setPhase('idle')
@@ -86,13 +98,17 @@ export class Loop {
   private async process(lease: LeaseGrant): Promise<void> {
     const { h } = this
     const { engine, link, status } = h
+    // the coordinator's hold runs from the grant, a half round trip before this
+    this.lastSent = Math.max(this.lastSent, performance.now())
+    // B: every row weighs lr / B; each update's rows follow this worker's speed (RowPacer)
     const { batch } = h.job.hyper
     const shard = await this.shard(lease)
     engine.loadShard(shard.x, shard.y, shard.n)
     if (status.firstLoss === null) {
-      // The model this tab starts from, measured on its first shard: a joiner's is the job's current model.
-      const e = await engine.evaluate(shard.x, shard.y, shard.n)
-      status.firstLoss = e.loss / shard.n
+      // The model this tab starts from, measured on its first rows: a joiner's is the job's current model.
+      const n = Math.min(shard.n, batch)
+      const e = await engine.evaluate(shard.x.subarray(0, n * h.plan.inputSize), shard.y.subarray(0, n), n)
+      status.firstLoss = e.loss / n
     }
     status.shard = lease.shard
     status.epoch = lease.epoch
@@ -103,7 +119,7 @@ export class Loop {
     // a clock runs from the end of the one before (or the shard's start) to the end of its send
     let clockStart = performance.now()
     let applyAtStart = time.applyMs
-    for (let row0 = 0; row0 < shard.n; row0 += batch) {
+    for (let row0 = 0, rows = 0; row0 < shard.n; row0 += rows) {
       const applyBefore = time.applyMs
       const waitStart = performance.now()
       await this.gate(clock)
@@ -111,24 +127,31 @@ export class Loop {
       const waited = performance.now() - waitStart - (time.applyMs - applyBefore)
       if (!h.running()) return
       h.setPhase('training')
-      const rows = Math.min(batch, shard.n - row0)
+      // the job's pace from the newest clock view (a long lease's is old)
+      const pace = h.view().pace ?? lease
+      rows = Math.min(this.pacer.rows(pace.clockMs), shard.n - row0)
       const view = h.inbox.view()
       const engineStart = performance.now()
       const applyAtEngine = time.applyMs
-      const step = await engine.step(row0, rows, -lease.lr / rows, h.paths())
+      // every row weighs lr / B: an update of more rows (a faster device) is a bigger step
+      const step = await engine.step(row0, rows, -lease.lr / batch, h.paths())
       if (!h.running()) return
       // gradient clipping to the job's bounds; the step applied the whole update, so the excess is taken back
-      const { parts, excess } = clipParts(engine.plan.tensors, step.parts, rows, lease.lr, h.job.bounds)
+      const { parts, excess } = clipParts(engine.plan.tensors, step.parts, rows, (lease.lr * rows) / batch, h.job.bounds)
       if (excess.length) engine.apply(excess, rows)
       const sendStart = performance.now()
       const engineMs = sendStart - engineStart - (time.applyMs - applyAtEngine)
       status.clipped += excess.length
       const sf = parts.filter((p) => p.path === 'sf')
       const ps = parts.filter((p) => p.path === 'ps')
-      // The coordinator may count a first update at a later clock (a joiner's, past the min: SspTable), and then
-      // relays it to every peer with that clock (the direct copy, with the old one, gets dropped). The next clock
-      // waits for that answer.
-      const first = status.lastUpdateClock === -1
+      // The coordinator may count a first update at a later clock (a joiner's, or a probationer's, past the min:
+      // SspTable), and then relays it to every peer with that clock (the direct copy, with the old one, gets
+      // dropped). The next clock waits for that answer. A worker that went quiet for half the hold (a paused tab)
+      // may have been put on probation without hearing it yet: it waits too.
+      const probation = h.takeProbation()
+      const quiet = pace.holdMs > 0 && sendStart - this.lastSent > pace.holdMs / 2
+      const first = status.lastUpdateClock === -1 || probation || quiet
+      this.lastSent = sendStart
       if (!first) h.inbox.own(clock, ps)
       // peers chain the updates that carry factors (`prev` names the one before); the others are the server's alone
       const prev = this.chain
@@ -158,12 +181,15 @@ export class Loop {
       }
       const end = performance.now()
       time.clocks++
+      time.rows += rows
       time.waitMs += Math.max(0, waited)
       time.engineMs += Math.max(0, engineMs)
       time.sendMs += end - sendStart
       // the rest: the clock's wall time less the four above (applies since the last clock ended included)
       const applied = time.applyMs - applyAtStart
-      time.otherMs += Math.max(0, end - clockStart - Math.max(0, waited) - Math.max(0, engineMs) - (end - sendStart) - applied)
+      const rest = Math.max(0, end - clockStart - Math.max(0, waited) - Math.max(0, engineMs))
+      time.otherMs += Math.max(0, rest - (end - sendStart) - applied)
+      this.pacer.observe(rows, Math.max(0, engineMs), rest)
       clockStart = end
       applyAtStart = time.applyMs
       status.lastLoss = step.loss / rows
@@ -174,8 +200,11 @@ export class Loop {
       status.clock = ++clock
       h.notify()
     }
-    await Promise.all(acks)
-    await link.request('shard-done', { type: 'shard-done', lease: lease.id })
+    // Not awaited, nor the answers before it: socket.io keeps order, so the coordinator takes every update of the
+    // shard, then shard-done, then the next lease request; a refusal ends the session (`rejected`, or a refused ack).
+    // The shard boundary costs one round trip (the lease) and the shard's fetch, not four.
+    link.send('shard-done', { type: 'shard-done', lease: lease.id })
+    this.pending = Promise.all(acks)
   }
 
   /** Waits until the SSP bound and the read guarantee allow clock c; asks for resends of what is overdue. */

@@ -47,7 +47,8 @@ export function afterSession(end: SessionEnd, unreached: number): { next: Next; 
   if (end.left) return { next: { action: 'stop' }, unreached }
   const noJob = end.code === 'ERR_UNKNOWN_JOB' || end.code === 'ERR_JOB_CLOSED'
   // lost mid-job, or never reached (the coordinator restarting): try again, whatever the worker is tied to
-  const dropped = end.code === 'ERR_DISCONNECTED' || (end.code === 'ERR_TIMEOUT' && !end.reached)
+  // (or fell out of step with the coordinator's clock on a slow network: ERR_REBASED, a fresh join fixes it)
+  const dropped = end.code === 'ERR_DISCONNECTED' || end.code === 'ERR_REBASED' || (end.code === 'ERR_TIMEOUT' && !end.reached)
   if (!dropped && (end.tied || !(noJob || end.done))) return { next: { action: 'stop' }, unreached }
   // a session that got a worker id reached the coordinator: the next attempt starts the back-off afresh
   const u = end.reached ? 0 : unreached + 1

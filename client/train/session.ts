@@ -5,7 +5,7 @@ import { arenaFromBytes } from '../../model/params.ts'
 import type { Path } from '../../model/update.ts'
 import { asBytes } from '../../protocol/bytes.ts'
 import { TabgridError } from '../../protocol/errors.ts'
-import type { CommView, JobInfo } from '../../protocol/job.ts'
+import { maxRowsOf, type CommView, type JobInfo } from '../../protocol/job.ts'
 import type { ClockTime, ClockView } from '../../protocol/messages.ts'
 import type { Engine } from '../gpu/engine.ts'
 import type { CoordinatorLink } from '../transport/coordinator.ts'
@@ -58,6 +58,8 @@ export class Session implements LoopHost {
   private comm: CommView | null = null
   private wake: () => void = () => {}
   private left = false
+  /** The coordinator said this worker went on probation; the loop's next update waits for its answer. */
+  private probation = false
   /** The error that ended the session, if one did. */
   private fatal: Error | null = null
   private destroyed = false
@@ -136,6 +138,12 @@ export class Session implements LoopHost {
     return this.comm!.paths
   }
 
+  takeProbation(): boolean {
+    const p = this.probation
+    this.probation = false
+    return p
+  }
+
   running(): boolean {
     if (this.fatal) throw this.fatal
     return !this.left
@@ -207,6 +215,8 @@ export class Session implements LoopHost {
       }),
     )
     link.on('correction', this.guard((c) => this.inbox.correction(c)))
+    // it held the min clock too long: its next update waits for the clock it counts at
+    link.on('probation', () => (this.probation = true))
     link.on('clock', this.guard((v) => this.onClock(v)))
     link.on('paths', this.guard((p: CommView) => this.setPaths(p)))
     link.on(
@@ -258,7 +268,7 @@ export class Session implements LoopHost {
       this.engine.destroy()
       throw this.fatal ?? new TabgridError('ERR_JOB_CLOSED', 'the session ended while its engine was being made')
     }
-    this.inbox = new Inbox(this.plan, this.job.hyper.batch, this.me, this.engine, this.status, () => this.notify(), {
+    this.inbox = new Inbox(this.plan, maxRowsOf(this.job.hyper), this.me, this.engine, this.status, () => this.notify(), {
       report: (from, clock, kind) => void link.request('report', { type: 'report', from, clock, kind }).catch((e: Error) => console.warn(e.message)),
       digest: sha256Hex,
     })
@@ -309,6 +319,7 @@ export class Session implements LoopHost {
   private mergeView(v: ClockView): void {
     const last = this.clockView.last
     for (const [p, c] of Object.entries(v.last)) if (!(last[p] >= c)) last[p] = c
+    if (v.pace && v.min >= this.clockView.min) this.clockView.pace = v.pace
     this.clockView.min = Math.max(this.clockView.min, v.min)
   }
 

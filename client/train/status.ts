@@ -68,7 +68,7 @@ export function initialStatus(): WorkerStatus {
     mismatches: 0,
     corrections: 0,
     clipped: 0,
-    time: { clocks: 0, engineMs: 0, sendMs: 0, applyMs: 0, waitMs: 0, otherMs: 0 },
+    time: { clocks: 0, rows: 0, engineMs: 0, sendMs: 0, applyMs: 0, waitMs: 0, otherMs: 0 },
   }
 }
 

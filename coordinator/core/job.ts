@@ -6,7 +6,7 @@ import type { ModelPlan } from '../../model/plan.ts'
 import type { Part } from '../../model/update.ts'
 import { reject, type Rejection } from '../../protocol/errors.ts'
 import { encodeFrame, encodeParts, readFrame, type RawFrame } from '../../protocol/frames.ts'
-import type { JobInfo, JobState, JobSummary } from '../../protocol/job.ts'
+import { maxRowsOf, type JobInfo, type JobState, type JobSummary } from '../../protocol/job.ts'
 import { MAX_DEPARTED, MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
 import type { ClockTime, ClockView, LeaseGrant, Msg, Replies, ServerEvents, WorkerBytes } from '../../protocol/messages.ts'
 import { encodeShard } from '../../protocol/shard.ts'
@@ -20,6 +20,7 @@ import { CommState } from './comm.ts'
 import { inlineEvaluator, TestCurve, type Evaluator } from './evaluator.ts'
 import { IdPool } from './id-pool.ts'
 import { ShardLedger, type Completion, type Lease } from './ledger.ts'
+import { Pace } from './pace.ts'
 import { ParamServer } from './param-server.ts'
 import { Replica } from './replica.ts'
 import { SspTable } from './ssp.ts'
@@ -55,6 +56,8 @@ export interface Member {
   joinedAt: number
   ready: boolean
   lastProgress: number
+  /** When its last update was accepted or its last lease granted: a worker holding the min since too long is put on probation. */
+  lastUpdateAt: number
   links: Record<string, 'p2p' | 'relay'>
   samples: number
   samplesPerSecond: number
@@ -114,6 +117,8 @@ export class JobCore {
   readonly replica: Replica
   readonly ps: ParamServer
   readonly comm: CommState
+  /** Each worker's speed, the job's clock length, the rows of each lease and the hold before probation. */
+  readonly pace: Pace
   readonly traffic: Traffic
   readonly curve: TestCurve
   readonly log = new UpdateLog()
@@ -182,6 +187,7 @@ export class JobCore {
     this.ps = new ParamServer(plan.tensors, resume?.clock ?? 0)
     this.comm = new CommState(plan, hyper.batch, hyper.fanout, hyper.paths)
     this.comm.decide(hyper.minWorkers, this.now(), 0)
+    this.pace = new Pace(hyper)
     this.traffic = new Traffic(plan)
     this.curve = new TestCurve(opts.evaluator ?? inlineEvaluator(plan, data.test), data.test.n, this.now, opts.onError)
     this.lr = learningRate(hyper, 0)
@@ -217,6 +223,7 @@ export class JobCore {
       joinedAt: this.now(),
       ready: false,
       lastProgress: this.now(),
+      lastUpdateAt: this.now(),
       links: {},
       samples: 0,
       samplesPerSecond: 0,
@@ -288,7 +295,7 @@ export class JobCore {
     this.traffic.snapshot(snap.model.byteLength + snap.pending.frames.byteLength)
     if (this.state === 'pending' && this.readyCount() >= this.info.hyper.minWorkers) this.setState('running')
     this.redecide()
-    return { ok: true, clock, ...snap, view: this.ssp.view(), psFrom: this.replica.frontier + 1, corrections: this.corrections.length }
+    return { ok: true, clock, ...snap, view: { ...this.ssp.view(), pace: this.pace.view() }, psFrom: this.replica.frontier + 1, corrections: this.corrections.length }
   }
 
   lease(worker: string): Reply<'lease'> {
@@ -303,24 +310,27 @@ export class JobCore {
       return { ok: true, lease: null, done: false }
     }
     const clock = this.ssp.activate(worker)
-    this.members.get(worker)!.lastProgress = this.now()
+    const me = this.members.get(worker)!
+    me.lastProgress = me.lastUpdateAt = this.now()
     // Per-worker share of the job's rate: the P workers' updates of one clock together make one SGD step of the
     // scheduled rate on their P·B samples, as synchronous data-parallel training averages gradients. Tabs coming
-    // and going change how many samples a step averages, not how big a step is.
+    // and going change how many samples a step averages, not how big a step is. Rows follow speed (Pace), and every
+    // row weighs the same: a worker's update of r rows carries r / meanRows of a share.
     this.lr = learningRate(this.info.hyper, this.ledger.processed / this.info.shards.count)
-    l.lr = this.lr / Math.max(1, this.readyCount())
+    l.lr = (this.lr / Math.max(1, this.readyCount())) * (this.info.hyper.batch / this.pace.meanRows)
     return { ok: true, lease: this.grant(l, clock), done: false }
   }
 
   private grant(l: Lease, clock: number): LeaseGrant {
-    return { id: l.id, shard: l.shard, epoch: l.epoch, n: this.shardRows(l.shard), clock, lr: l.lr, url: `/api/jobs/${this.id}/shards/${l.shard}` }
+    const url = `/api/jobs/${this.id}/shards/${l.shard}`
+    return { id: l.id, shard: l.shard, epoch: l.epoch, n: this.shardRows(l.shard), clock, lr: l.lr, ...this.pace.view(), url }
   }
 
   update(worker: string, m: Msg<'update'>): Reply<'update'> {
     if (this.state !== 'running') return reject('ERR_JOB_CLOSED', `the job is ${this.state}`)
     let f: RawFrame
     try {
-      f = readFrame(m.frame, this.plan.tensors, { expect: 'all', maxRows: this.info.hyper.batch })
+      f = readFrame(m.frame, this.plan.tensors, { expect: 'all', maxRows: maxRowsOf(this.info.hyper) })
     } catch (e) {
       return rejection(e)
     }
@@ -333,7 +343,8 @@ export class JobCore {
     // protocol errors first: a wrong clock is refused, not taken for an attack on the model
     const badClock = this.ssp.validate(worker, f.clock, f.prev)
     if (badClock) return badClock
-    const ctx = { lr: held.lr, rows: f.rows, ...this.batchOf(held.shard, held.rows, f.rows) }
+    // the update's rate: every row weighs lr / B, whatever rows the worker's speed gave this update
+    const ctx = { lr: (held.lr * f.rows) / this.info.hyper.batch, rows: f.rows, ...this.batchOf(held.shard, held.rows, f.rows) }
     const corrections = m.view.corrections ?? 0
     let problem = this.guard.check(f.parts, ctx) ?? this.correctionsProblem(f.clock, corrections)
     let verified = false
@@ -366,7 +377,7 @@ export class JobCore {
     // Accepted: from here on the update counts.
     held.rows += f.rows
     const me = this.members.get(worker)!
-    me.lastProgress = this.now()
+    me.lastProgress = me.lastUpdateAt = this.now()
     me.samples += f.rows
     me.lastLoss = m.loss / f.rows
     if (me.firstLoss === null) me.firstLoss = me.lastLoss
@@ -459,7 +470,10 @@ export class JobCore {
     const me = this.members.get(worker)!
     me.samplesPerSecond = m.samplesPerSecond
     me.bytes = { ...m.bytes }
-    if (m.time) me.time = { ...m.time }
+    if (m.time) {
+      me.time = { ...m.time }
+      this.pace.report(worker, m.time)
+    }
     return { ok: true }
   }
 
@@ -478,6 +492,7 @@ export class JobCore {
     if (this.departed.size > MAX_DEPARTED) this.forgetOldest()
     this.claims.forget(worker)
     this.unverified.forget(worker)
+    this.pace.forget(worker)
     for (const l of this.ledger.release(worker)) {
       this.noteReturned({ worker, shard: l.shard, epoch: l.epoch })
     }
@@ -563,9 +578,31 @@ export class JobCore {
     return held < owed ? `its view holds ${held} corrections; ${owed} were sent before clock ${clock - this.info.hyper.staleness}` : null
   }
 
-  /** Periodic duties: evict stalled workers, evaluate. */
+  /**
+   * Puts on probation each worker that held the min clock longer than the job's hold (`Pace.holdMs`) since its last
+   * update or lease: everyone else goes on, and its next update counts at the min. Cheap (only the workers at the min):
+   * call it a few times a second.
+   */
+  watch(): void {
+    if (this.state !== 'running') return
+    const t = this.now()
+    let moved = false
+    for (const id of [...this.ssp.holders()]) {
+      const m = this.members.get(id)
+      // the hold the last clock view said: the worker waits for an answer after half of it (Loop), so a re-base
+      // finds it waiting; one that did not hears ERR_REBASED and joins again
+      const hold = this.pace.holdMs
+      if (!m || hold === 0 || t - m.lastUpdateAt <= hold) continue
+      moved = this.ssp.probate(id) || moved
+      this.out.send(id, 'probation', { clock: this.ssp.min })
+    }
+    if (moved) this.minMoved()
+  }
+
+  /** Periodic duties (once a second): the job's clock length, evict stalled workers, evaluate. */
   tick(): void {
     const t = this.now()
+    this.pace.retarget()
     if (this.state === 'running') {
       for (const m of [...this.members.values()]) {
         const c = this.ssp.clockOf(m.id)
@@ -602,6 +639,8 @@ export class JobCore {
       maxClock: this.ssp.max,
       maxObservedStaleness: this.ssp.maxObservedStaleness,
       rebased: this.ssp.rebased,
+      probations: this.ssp.probations,
+      clockMs: this.pace.clockMs,
       epoch: Math.min(this.ledger.epoch, this.info.hyper.epochs - 1),
       shardsDone: this.ledger.processed,
       shardsTotal: this.ledger.total,
@@ -654,7 +693,7 @@ export class JobCore {
   }
 
   private minMoved(): void {
-    const view = this.ssp.delta()
+    const view = { ...this.ssp.delta(), pace: this.pace.view() }
     // Whoever waited on the slowest starts its stall clock afresh: only a worker holding the min still is stalling.
     const t = this.now()
     for (const m of this.members.values()) m.lastProgress = Math.max(m.lastProgress, t)

@@ -10,7 +10,7 @@ export interface Lease {
   grantedAt: number
   /** Rows of this shard the worker has sent updates for. */
   rows: number
-  /** The learning rate the job's schedule gave this lease. */
+  /** The rate of an update of B rows (LeaseGrant.lr). */
   lr: number
 }
 

@@ -3,6 +3,7 @@ import { reject, type Rejection } from '../../protocol/errors.ts'
 import type { ClockView } from '../../protocol/messages.ts'
 
 interface Entry {
+  id: string
   /** The next clock this worker will stamp an update with (= iterations it has finished, counting jumps). */
   clock: number
   /** The clock of its last accepted update, −1 before the first. */
@@ -13,6 +14,8 @@ interface Entry {
   active: boolean
   /** Counts toward the min clock: active, and proven (an update accepted) or there from the job's start. */
   counted: boolean
+  /** The clock its last update was stamped with, when it was re-based (−1 otherwise). */
+  rebasedFrom: number
 }
 
 /** What `record` did: the clock the update was accepted at, and whether the min moved. */
@@ -27,7 +30,8 @@ export interface Recorded {
  * Who counts: idle workers (no shard) and departed ones hold nobody back; a worker that becomes active again jumps to
  * the table's min clock, so it never drags the others back either. A worker that joins a running job counts only from
  * its first accepted update on (before that it is *on probation*): a tab that leases a shard and never sends anything,
- * rejoining after each eviction, cannot hold the job for a stall timeout per incarnation. A probationer's first update
+ * rejoining after each eviction, cannot hold the job for a stall timeout per incarnation. A counted worker that holds
+ * the min too long (a paused tab, a liar about its speed) goes back on probation (`probate`) until its next update. A probationer's first update
  * that arrives after the min moved past its clock is *re-based*: accepted at the current min, so every worker that
  * started a clock since reads it within the bound (its own read was older, once). Workers there when the job started
  * (or when nobody else counts) count at once, so a job starts in lock-step.
@@ -42,8 +46,8 @@ export interface Recorded {
  */
 export class SspTable {
   private readonly entries = new Map<string, Entry>()
-  /** Per clock, how many counted workers are at it. */
-  private readonly counts = new Map<number, number>()
+  /** Per clock, the counted workers at it. */
+  private readonly counts = new Map<number, Set<string>>()
   /** Workers whose chain moved since the last `delta()`. */
   private readonly changed = new Set<string>()
   private countedN = 0
@@ -52,8 +56,10 @@ export class SspTable {
   private started = false
   /** Largest (update clock − min clock) seen when an update arrived; never exceeds s. */
   maxObservedStaleness = 0
-  /** First updates of joiners accepted at a later clock than they were stamped with. */
+  /** First updates of joiners (and probationers) accepted at a later clock than they were stamped with. */
   rebased = 0
+  /** Workers put on probation for holding the min too long. */
+  probations = 0
 
   constructor(
     readonly staleness: number,
@@ -98,7 +104,7 @@ export class SspTable {
 
   /** Adds a worker at the current min clock, idle. */
   join(id: string): number {
-    if (!this.entries.has(id)) this.entries.set(id, { clock: this.minClock, last: -1, chain: -1, active: false, counted: false })
+    if (!this.entries.has(id)) this.entries.set(id, { id, clock: this.minClock, last: -1, chain: -1, active: false, counted: false, rebasedFrom: -1 })
     return this.entries.get(id)!.clock
   }
 
@@ -119,6 +125,24 @@ export class SspTable {
     if (!e || !e.active) return false
     e.active = false
     if (e.counted) this.uncount(e)
+    return this.settle()
+  }
+
+  /** The counted workers at the min clock: the ones every worker at min + s waits on. */
+  holders(): Iterable<string> {
+    return this.counts.get(this.minClock) ?? []
+  }
+
+  /**
+   * Puts a counted worker back on probation (it held the min too long): it stops counting until its next accepted
+   * update, which counts at the min if the min passed it meanwhile (re-based, as a joiner's first). Returns true when
+   * the min moved. Nobody is put on probation while it is the only one counted.
+   */
+  probate(id: string): boolean {
+    const e = this.entries.get(id)
+    if (!e || !e.counted || this.countedN === 1) return false
+    this.uncount(e)
+    this.probations++
     return this.settle()
   }
 
@@ -149,6 +173,7 @@ export class SspTable {
     const e = this.entries.get(id)!
     const at = Math.max(clock, this.minClock)
     if (at !== clock) this.rebased++
+    e.rebasedFrom = at !== clock ? clock : -1
     this.maxObservedStaleness = Math.max(this.maxObservedStaleness, at - this.minClock)
     this.started = true
     if (e.counted) this.uncount(e)
@@ -167,6 +192,10 @@ export class SspTable {
     const e = this.entries.get(id)
     if (!e || !e.active) return reject('ERR_LEASE', 'updates come only from a worker that holds a shard')
     // a first update may carry a clock the min has passed since (it is re-based), never a later one
+    if (e.rebasedFrom >= 0 && clock === e.rebasedFrom + 1 && clock !== e.clock) {
+      // the worker did not wait for the answer that re-based it: its numbering is behind for good
+      return reject('ERR_REBASED', `clock ${clock} follows the update counted at ${e.clock - 1} (stamped ${e.rebasedFrom}); join again`)
+    }
     if (e.last === -1 ? clock > e.clock : clock !== e.clock) return reject('ERR_CLOCK', `clock ${clock}, expected ${e.clock}`)
     if (prev !== e.chain) return reject('ERR_CLOCK', `prev ${prev}, expected ${e.chain}`)
     if (!this.mayStart(clock)) {
@@ -203,15 +232,17 @@ export class SspTable {
 
   private count(e: Entry): void {
     e.counted = true
-    this.counts.set(e.clock, (this.counts.get(e.clock) ?? 0) + 1)
+    let at = this.counts.get(e.clock)
+    if (!at) this.counts.set(e.clock, (at = new Set()))
+    at.add(e.id)
     this.countedN++
   }
 
   private uncount(e: Entry): void {
     e.counted = false
-    const n = this.counts.get(e.clock)! - 1
-    if (n) this.counts.set(e.clock, n)
-    else this.counts.delete(e.clock)
+    const at = this.counts.get(e.clock)!
+    at.delete(e.id)
+    if (!at.size) this.counts.delete(e.clock)
     this.countedN--
   }
 

@@ -6,6 +6,7 @@ import type { JobCore } from '../../coordinator/core/job.ts'
 import { startServer, type RunningServer } from '../../coordinator/server.ts'
 import { unpackBinaries } from '../../protocol/bytes.ts'
 import { encodeFrame, readFrame } from '../../protocol/frames.ts'
+import { maxRowsOf } from '../../protocol/job.ts'
 import { MAX_SOCKET_BYTES } from '../../protocol/limits.ts'
 import { mulberry32 } from '../helpers/random.ts'
 import { randomParts, workerUpdate } from '../helpers/tiny-data.ts'
@@ -108,7 +109,7 @@ describe('the socket edge', () => {
       [{ frame: frame((p) => [{ ...p[0], tensor: 77 }, ...p.slice(1)]) }, 'ERR_BAD_SHAPE'],
       [{ frame: frame((p) => [p[0], { ...p[1], path: 'sf', form: 'factors' }, ...p.slice(2)]) }, 'ERR_BAD_PATH'],
       [{ frame: frame((p) => (p[3].floats.fill(NaN), p)) }, 'ERR_NOT_FINITE'],
-      [{ frame: frame((p) => p, 9) }, 'ERR_BAD_SHAPE'],
+      [{ frame: frame((p) => p, maxRowsOf(job.info.hyper) + 1) }, 'ERR_BAD_SHAPE'],
       [{ frame: frame((p) => p, 8, clock + 5) }, 'ERR_CLOCK'],
       [{ p2pTo: ['w-stranger'], frame: frame() }, 'ERR_NOT_IN_JOB'],
       [{ correct: 9, frame: frame() }, 'ERR_BAD_MESSAGE'],

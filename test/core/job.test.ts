@@ -58,6 +58,9 @@ function send(w: string, clock: number, prev: number, rows = 4, p2pTo: string[] 
   return { reply: job.update(w, u.msg), parts: u.parts, rows }
 }
 
+/** What every clock view carries before any worker reported its speed. */
+const PACE = { clockMs: null, holdMs: 0 }
+
 describe('JobCore', () => {
   it('chooses sf for the wide kernel and ps for the rest, and tells joiners', () => {
     const h = hello('a')
@@ -95,7 +98,7 @@ describe('JobCore', () => {
     expect(out.of('update')).toHaveLength(0)
     expect(out.of('confirm')).toHaveLength(0)
     expect(out.of('clock')).toHaveLength(0)
-    expect(out.of('aggregate').map((e) => (e.msg as Aggregate).view)).toEqual([0, 0, 0, 1, 1, 1].map((c) => ({ min: c + 1, last: {} })))
+    expect(out.of('aggregate').map((e) => (e.msg as Aggregate).view)).toEqual([0, 0, 0, 1, 1, 1].map((c) => ({ min: c + 1, last: {}, pace: PACE })))
     expect(job.ssp.view()).toEqual({ min: 2, last: {} })
     // a chain is what an update with factors extends (`prev`): a ps-only one leaves it
     expect(job.ssp.chainOf('a')).toBe(-1)
@@ -108,14 +111,14 @@ describe('JobCore', () => {
     const views = () => out.of('aggregate').map((e) => (e.msg as Aggregate).view)
     send('a', 0, -1)
     send('b', 0, -1)
-    expect(views()).toEqual([{ min: 1, last: { a: 0, b: 0 } }, { min: 1, last: { a: 0, b: 0 } }])
+    expect(views()).toEqual([{ min: 1, last: { a: 0, b: 0 }, pace: PACE }, { min: 1, last: { a: 0, b: 0 }, pace: PACE }])
     send('a', 1, 0)
     send('b', 1, 0)
-    expect(views().slice(2)[0]).toEqual({ min: 2, last: { a: 1, b: 1 } })
+    expect(views().slice(2)[0]).toEqual({ min: 2, last: { a: 1, b: 1 }, pace: PACE })
     hello('c')
     const r = job.ready('c')
     if (!r.ok) throw new Error(r.reason)
-    expect(r.view).toEqual({ min: 2, last: { a: 1, b: 1 } })
+    expect(r.view).toEqual({ min: 2, last: { a: 1, b: 1 }, pace: PACE })
   })
 
   it('sums a clock’s ps deltas from all workers and sends each worker one aggregate when the min clock moves', () => {
@@ -137,7 +140,7 @@ describe('JobCore', () => {
     }
     // the aggregate carries the min move it completes; no separate clock event
     expect(out.events.filter((e) => e.to === 'a' && e.event === 'clock')).toEqual([])
-    expect(agg.view).toEqual({ min: 1, last: { a: 0, b: 0 } })
+    expect(agg.view).toEqual({ min: 1, last: { a: 0, b: 0 }, pace: PACE })
     // replica = initial + both updates
     const want = initial.slice()
     applyParts(want, job.plan.tensors, a.parts, 4)
@@ -213,7 +216,7 @@ describe('JobCore', () => {
       [withParts((p) => [p[0], { ...p[1], path: 'sf', form: 'factors' }, p[2], p[3]]), 'ERR_BAD_PATH', /dense_1\/bias: path sf with form factors/],
       [withParts((p) => [{ ...p[0], path: 'ps' }, ...p.slice(1)]), 'ERR_BAD_PATH', /dense_1\/kernel: path ps with form factors/],
       [withParts((p) => [p[0], { ...p[1], floats: p[1].floats.subarray(1) }, p[2], p[3]]), 'ERR_BAD_SHAPE', /the payload ends first|bytes after the last part/],
-      [withParts((p) => p, 5), 'ERR_BAD_SHAPE', /rows 5 exceeds the job's batch 4/],
+      [withParts((p) => p, 17), 'ERR_BAD_SHAPE', /rows 17 exceeds the most an update of this job may have, 16/],
       [nan(), 'ERR_NOT_FINITE', /dense_2\/kernel/],
       [{ ...good().msg, frame: new Uint8Array(8) }, 'ERR_BAD_SHAPE', /shorter than its header/],
       [{ ...good().msg, frame: new Uint8Array(33 * 1024 * 1024) }, 'ERR_TOO_LARGE', /over/],

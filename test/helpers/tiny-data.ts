@@ -67,9 +67,11 @@ export function workerUpdate(job: JobCore, worker: string, clock: number, prev: 
   // a worker without a lease (the coordinator will refuse it) gets a step on the first rows
   const held = job.ledger.leasesOf(worker)[0] ?? { shard: 0, rows: 0, lr: job.lr }
   const start = held.shard * job.info.shards.size + held.rows
-  const step = trainStep(job.plan, from.params ?? job.replica.params, job.data.train.x, job.data.train.y, start, rows, -held.lr / rows, job.comm.paths)
+  // every row weighs lr / B (client/train/loop.ts)
+  const B = job.info.hyper.batch
+  const step = trainStep(job.plan, from.params ?? job.replica.params, job.data.train.x, job.data.train.y, start, rows, -held.lr / B, job.comm.paths)
   // clipped to the job's bounds, as an honest worker does
-  const { parts } = clipParts(job.plan.tensors, step.parts, rows, held.lr, job.guard.bounds)
+  const { parts } = clipParts(job.plan.tensors, step.parts, rows, (held.lr * rows) / B, job.guard.bounds)
   const view = from.view ?? { vc: {}, psUpTo: 0 }
   const msg = { type: 'update' as const, loss: 1, correct: 0, p2pTo, frame: encodeFrame({ clock, prev, rows, parts }), view }
   return { msg, parts, rows }

@@ -28,7 +28,7 @@ function analytic(job: JobCore, P: number) {
 
 async function run(P: number, C: number) {
   const B = 32
-  grid = await startNodeGrid(P, { staleness: 1, batch: B, shardSize: C * B, epochs: 1 }, { data: 'builtin', model: 'mlp:256', trainLimit: P * C * B }, { seed: P, latencyMs: [0, 2] })
+  grid = await startNodeGrid(P, { staleness: 1, batch: B, shardSize: C * B, epochs: 1, rowsBySpeed: false, holdClocks: 0 }, { data: 'builtin', model: 'mlp:256', trainLimit: P * C * B }, { seed: P, latencyMs: [0, 2] })
   const g = grid
   await until(() => g.job.state === 'done', 120_000, 'job done')
   await Promise.all(g.runs)

@@ -5,7 +5,7 @@ import { teacherDataset } from '../../bench/simulate/data.ts'
 import { simulateGrid, type SimConfig, type SimReport } from '../../bench/simulate/sim.ts'
 
 const data = teacherDataset(60_000, 1000)
-/** Churn, pauses and stall evictions all happen within 30 virtual seconds; every JobCore call costs a fixed 40 µs. */
+/** Churn, pauses and probations all happen within 30 virtual seconds; every JobCore call costs a fixed 40 µs. */
 const config: SimConfig = {
   workers: 200,
   seconds: 30,
@@ -41,12 +41,25 @@ describe('grid simulator', () => {
     expect(figures(c).samplesPerSecond).not.toBe(figures(a).samplesPerSecond)
   })
 
-  it('ran the grid: clocks, churn, pauses and stall evictions happened', () => {
+  it('ran the grid: clocks, churn, pauses, probations and re-based updates happened', () => {
     expect(a.minClock).toBeGreaterThan(10)
     expect(a.left).toBeGreaterThan(0)
     expect(a.joined).toBeGreaterThan(config.workers)
-    expect(a.evicted.ERR_STALLED ?? 0).toBeGreaterThan(0)
     expect(a.breakdown.pause).toBeGreaterThan(0)
+    // a paused tab that holds the min goes on probation instead of holding everyone for the stall timeout
+    expect(a.probations).toBeGreaterThan(0)
+    expect(a.rebased).toBeGreaterThan(0)
+    expect(a.evicted.ERR_STALLED ?? 0).toBe(0)
+    // the workers sized their rows to the clock length the coordinator measured (about the median device's B rows)
+    expect(a.clockMs).toBeGreaterThan(0.25 * 32 * 1000 / 32 * 0.5)
+    expect(a.clockMs).toBeLessThan(0.5 * 1000 * 1.5)
+  })
+
+  it('rows by speed and the hold beat B rows for every device and no hold, side by side on the same seed', () => {
+    const before = simulateGrid({ ...config, reports: false, hyper: { ...config.hyper, holdClocks: 0 } })
+    expect(before.probations).toBe(0)
+    expect(before.evicted.ERR_STALLED ?? 0).toBeGreaterThan(0)
+    expect(a.fraction).toBeGreaterThan(1.3 * before.fraction)
     expect(a.curve[a.curve.length - 1].accuracy).toBeGreaterThan(a.curve[0].accuracy + 0.2)
   })
 
