@@ -142,7 +142,7 @@ export interface JobSummary {
   rebased: number
   /** Workers put on probation for holding the min clock longer than the job's hold (`hyper.holdClocks`). */
   probations: number
-  /** The clock length the job aims at (ms): the median worker's time for B rows; each lease's rows follow from it. */
+  /** The clock length the job aims at (ms): the median worker's time for B rows; workers size their rows to it. */
   clockMs: number | null
   epoch: number
   shardsDone: number

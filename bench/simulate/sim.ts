@@ -1,6 +1,7 @@
 // The grid simulator (issue 8): the real job core (coordinator/core/job.ts) driven in virtual time by thousands of
 // simulated volunteers with their own speeds, round trips, bandwidths, pauses and sessions. No sockets, no real time.
 import { performance } from 'node:perf_hooks'
+import { RowPacer } from '../../client/train/pace.ts'
 import { JobCore, type Outbox } from '../../coordinator/core/job.ts'
 import type { Dataset } from '../../coordinator/data/index.ts'
 import { clipParts } from '../../model/clip.ts'
@@ -11,9 +12,8 @@ import { presetSpec } from '../../model/spec.ts'
 import { applyParts, type Part } from '../../model/update.ts'
 import type { Rejection } from '../../protocol/errors.ts'
 import { encodeFrame, partsBytes } from '../../protocol/frames.ts'
-import { HyperSchema, type Hyper } from '../../protocol/job.ts'
+import { HyperSchema, type Hyper, type JobSummary } from '../../protocol/job.ts'
 import type { ClockTime, ClockView, JobPace, LeaseGrant, View } from '../../protocol/messages.ts'
-import { RowPacer } from '../../client/train/pace.ts'
 import { EventQueue } from './events.ts'
 import { DEFAULT_BEHAVIOUR, DEVICE_MIX, drawVolunteer, exponential, logNormal, REFERENCE_BATCH, type Behaviour, type DeviceClass, type Volunteer } from './population.ts'
 
@@ -76,7 +76,8 @@ export interface CurvePoint {
   loss: number
 }
 
-export interface SimReport {
+/** The job's own figures at the run's end (JobSummary: min and max clock, staleness seen, re-bases, probations, clock length). */
+export interface SimReport extends Pick<JobSummary, 'minClock' | 'maxClock' | 'maxObservedStaleness' | 'rebased' | 'probations' | 'clockMs'> {
   workers: number
   virtualSeconds: number
   wallSeconds: number
@@ -87,14 +88,6 @@ export interface SimReport {
   joined: number
   left: number
   evicted: Record<string, number>
-  minClock: number
-  maxClock: number
-  maxObservedStaleness: number
-  rebased: number
-  /** Workers put on probation for holding the min too long (JobCore.watch). */
-  probations: number
-  /** The clock length the coordinator aimed at (ms), from the workers' reports; null without reports. */
-  clockMs: number | null
   /** Virtual seconds the measured window started at. */
   windowFrom: number
   /** Measured over [windowFrom, end]. */

@@ -1,6 +1,6 @@
 // This worker's speed, measured on its own clocks, and the rows its next update carries so that a clock takes about
 // the job's clock length (LeaseGrant.clockMs): no device, fast or slow, holds the others back.
-import { maxRowsOf, rowsForClock } from '../../protocol/job.ts'
+import { rowsForClock } from '../../protocol/job.ts'
 
 /** A new clock's figures weigh this much against the estimate so far. */
 const EWMA = 0.25
@@ -18,11 +18,8 @@ const EWMA = 0.25
 export class RowPacer {
   private perRowMs = NaN
   private restMs = NaN
-  private readonly maxRows: number
 
-  constructor(private readonly hyper: { batch: number }) {
-    this.maxRows = maxRowsOf(hyper)
-  }
+  constructor(private readonly hyper: { batch: number }) {}
 
   /** One clock of `rows` rows: its engine's ms, and the rest of it (wait excluded). */
   observe(rows: number, engineMs: number, restMs: number): void {
@@ -39,7 +36,7 @@ export class RowPacer {
 
   /** Rows for the next update, to take about `clockMs` (null: the job has no clock length yet). */
   rows(clockMs: number | null): number {
-    if (clockMs === null || Number.isNaN(this.perRowMs)) return Math.min(this.hyper.batch, this.maxRows)
+    if (clockMs === null || Number.isNaN(this.perRowMs)) return this.hyper.batch
     return rowsForClock({ perRowMs: this.perRowMs, fixedMs: this.restMs }, clockMs, this.hyper)
   }
 }

@@ -117,7 +117,7 @@ export class JobCore {
   readonly replica: Replica
   readonly ps: ParamServer
   readonly comm: CommState
-  /** Each worker's speed, the job's clock length, the rows of each lease and the hold before probation. */
+  /** Each worker's speed, the job's clock length and mean rows, and the hold before probation. */
   readonly pace: Pace
   readonly traffic: Traffic
   readonly curve: TestCurve
@@ -584,15 +584,15 @@ export class JobCore {
    * call it a few times a second.
    */
   watch(): void {
-    if (this.state !== 'running') return
+    // the hold every clock view carries: a worker waits for an answer after half of it (Loop), so a re-base finds it
+    // waiting; one that did not hears ERR_REBASED and joins again
+    const hold = this.pace.holdMs
+    if (this.state !== 'running' || hold === 0) return
     const t = this.now()
     let moved = false
     for (const id of [...this.ssp.holders()]) {
       const m = this.members.get(id)
-      // the hold the last clock view said: the worker waits for an answer after half of it (Loop), so a re-base
-      // finds it waiting; one that did not hears ERR_REBASED and joins again
-      const hold = this.pace.holdMs
-      if (!m || hold === 0 || t - m.lastUpdateAt <= hold) continue
+      if (!m || t - m.lastUpdateAt <= hold) continue
       moved = this.ssp.probate(id) || moved
       this.out.send(id, 'probation', { clock: this.ssp.min })
     }

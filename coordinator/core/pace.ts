@@ -72,14 +72,10 @@ export class Pace {
     return this.target === null ? HOLD_UNKNOWN_MS : Math.max(HOLD_FLOOR_MS, Math.round(this.hyper.holdClocks * this.target))
   }
 
-  /** A worker's cumulative time report (`stats`): its speed from what changed since the one before. */
+  /** A worker's cumulative time report (`stats`): its speed from what changed since the one before (or its start). */
   report(worker: string, t: ClockTime): void {
-    const was = this.speeds.get(worker)
-    if (!was) {
-      const s = measure(t, null)
-      this.speeds.set(worker, { perRowMs: s?.perRowMs ?? NaN, fixedMs: s?.fixedMs ?? NaN, last: { ...t } })
-      return
-    }
+    let was = this.speeds.get(worker)
+    if (!was) this.speeds.set(worker, (was = { perRowMs: NaN, fixedMs: NaN, last: NO_TIME }))
     const s = measure(t, was.last)
     if (!s) return
     was.last = { ...t }
@@ -115,9 +111,12 @@ export class Pace {
   }
 }
 
-/** Per row and per clock, from two cumulative reports (or one from the start); null without a clock and a row more. */
-function measure(t: ClockTime, before: ClockTime | null): Speed | null {
-  const d = (k: keyof ClockTime) => t[k] - (before ? before[k] : 0)
+/** A worker's time before its first report. */
+const NO_TIME: ClockTime = { clocks: 0, rows: 0, engineMs: 0, sendMs: 0, applyMs: 0, waitMs: 0, otherMs: 0 }
+
+/** Per row and per clock, from two cumulative reports; null without a clock and a row more. */
+function measure(t: ClockTime, before: ClockTime): Speed | null {
+  const d = (k: keyof ClockTime) => t[k] - before[k]
   const clocks = d('clocks')
   const rows = d('rows')
   if (clocks < 1 || rows < 1) return null

@@ -31,9 +31,9 @@ export interface Recorded {
  * the table's min clock, so it never drags the others back either. A worker that joins a running job counts only from
  * its first accepted update on (before that it is *on probation*): a tab that leases a shard and never sends anything,
  * rejoining after each eviction, cannot hold the job for a stall timeout per incarnation. A counted worker that holds
- * the min too long (a paused tab, a liar about its speed) goes back on probation (`probate`) until its next update. A probationer's first update
- * that arrives after the min moved past its clock is *re-based*: accepted at the current min, so every worker that
- * started a clock since reads it within the bound (its own read was older, once). Workers there when the job started
+ * the min too long (a paused tab, a liar about its speed) goes back on probation (`probate`) until its next update.
+ * A probationer's first update that arrives after the min moved past its clock is *re-based*: accepted at the current
+ * min, so every worker that started a clock since reads it within the bound (its own read was older, once). Workers there when the job started
  * (or when nobody else counts) count at once, so a job starts in lock-step.
  *
  * The min comes from per-clock counts of counted workers: O(1) amortised per update, whatever the number of workers.
