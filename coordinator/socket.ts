@@ -189,7 +189,7 @@ export function attachWorkers(io: WorkerServer, store: JobStore, out: SocketOutb
       case 'stats':
         return job.stats(worker, m)
       case 'lease':
-        return heldBack(socket, job) ? { ok: true, lease: null, done: false } : job.lease(worker)
+        return heldBack(socket, job) ? { ok: true, lease: null, done: false } : job.lease(worker, m)
       case 'update':
         return job.update(worker, m)
       case 'shard-done':

@@ -1,4 +1,4 @@
-// A tab closed mid-job: its shard goes back to the pool, the others neither hang nor lose a shard.
+// A tab closed mid-job: its shards go back to the pool, the others neither hang nor lose a shard.
 import { expect, openTab, startGrid, test, waitDone } from './helpers.ts'
 
 test('a tab that closes mid-job is replaced by the others and the job completes', async ({ browser }) => {
@@ -20,10 +20,11 @@ test('a tab that closes mid-job is replaced by the others and the job completes'
     const report = job.ledger.report()[0]
     expect(report.missing).toEqual([])
     expect(report.processed).toBe(job.info.shards.count)
-    // the shard it held went back to the pool and a survivor processed it
+    // the shard it held (and the next, if it was granted ahead) went back to the pool and survivors processed them
     const back = job.returned.filter((r) => r.worker === victim.id)
-    expect(back).toHaveLength(1)
-    expect(job.ledger.processors(back[0].epoch)[back[0].shard]).not.toBe(victim.id)
+    expect(back.length).toBeGreaterThanOrEqual(1)
+    expect(back.length).toBeLessThanOrEqual(2)
+    for (const b of back) expect(job.ledger.processors(b.epoch)[b.shard]).not.toBe(victim.id)
     await Promise.all(tabs.filter((t) => t !== tab).map((t) => t.close()))
   } finally {
     await grid.close()

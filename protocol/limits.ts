@@ -15,6 +15,8 @@ export const MAX_CANDIDATE_LENGTH = 2048
 export const MAX_BATCH = 4096
 /** A fast worker's updates carry up to this many times the job's B rows (a slow one's down to 1): protocol/job.ts. */
 export const ROWS_SPREAD = 4
+/** Leases a worker holds at most: the shard it trains on and the next, fetched meanwhile (`lease` with `ahead`). */
+export const MAX_LEASES = 2
 /** Ready workers one job takes (tabs still linking are capped apart, MAX_LINKING_PER_JOB). */
 export const MAX_WORKERS_PER_JOB = 4096
 /**

@@ -46,7 +46,11 @@ export const HelloSchema = z.object({
 export const SignalSchema = z.object({ type: z.literal('signal'), to: Id, data: SignalDataSchema })
 /** `engine`: the engine the worker trains with, where it differs from the guess in hello (both timed at join). */
 export const ReadySchema = z.object({ type: z.literal('ready'), engine: z.enum(['webgpu', 'cpu']).optional() })
-export const LeaseSchema = z.object({ type: z.literal('lease') })
+/**
+ * `ahead`: the lease the worker is on; it asks for the one after it, to fetch that shard while it trains (issue 8:
+ * the shard boundary then costs no round trip). Granted only while the pool holds more shards than workers.
+ */
+export const LeaseSchema = z.object({ type: z.literal('lease'), ahead: Id.optional() })
 /**
  * What the sender had applied when it computed an update: per peer, the last update of that peer's chain it held
  * (it applies each peer's updates in chain order), every server aggregate of clocks below `psUpTo`, and the job's

@@ -2,8 +2,8 @@
 // sweep over staleness, the slowest devices' share and the rows policy, with ratios to the default.
 // Usage: npx tsx bench/simulate/grid.ts [--workers 1000,10000] [--seconds 300] [--staleness 2] [--seed 1]
 //          [--sweep 1000 | --sweep 0] [--sweep-seconds 120] [--coordinator measured|µs] [--no-reports] [--hold 2] [--calm]
-//          [--shard 256] [--stall-ms 30000]   (--no-reports, --hold, --calm, --shard, --stall-ms: the per-N runs only;
-//          the sweep sets its own)
+//          [--shard 256] [--stall-ms 30000] [--no-ahead]
+//          (--no-reports, --hold, --calm, --shard, --stall-ms, --no-ahead: the per-N runs only; the sweep sets its own)
 // Throughput is measured from when the min clock first reaches 2 (or half the run): the start waits for the first
 // wave's slowest tab to fetch and evaluate its first shard.
 import { teacherDataset } from './data.ts'
@@ -18,6 +18,7 @@ const SIZES = arg('workers', '1000,10000').split(',').map(Number)
 const SECONDS = Number(arg('seconds', '300'))
 const SWEEP_SECONDS = Number(arg('sweep-seconds', '120'))
 const REPORTS = !process.argv.includes('--no-reports')
+const AHEAD = !process.argv.includes('--no-ahead')
 const HOLD = Number(arg('hold', '2'))
 const CALM = process.argv.includes('--calm')
 const SHARD = Number(arg('shard', '256'))
@@ -47,6 +48,7 @@ const main: Partial<SimConfig> = {
   shardSize: SHARD,
   hyper: { stallTimeoutMs: STALL_MS, holdClocks: HOLD },
   reports: REPORTS,
+  leaseAhead: AHEAD,
   ...(CALM ? { behaviour: { pausesPerHour: 0, sessionMeanS: 0 } } : {}),
 }
 
@@ -61,7 +63,7 @@ const reports = SIZES.map((n) => {
   return r
 })
 const col = (name: string, fn: (r: SimReport) => string) => Object.fromEntries([['', name], ...reports.map((r) => [`${r.workers} workers`, fn(r)])])
-console.log(`\n${REPORTS ? 'rows by speed (1 to 4 B, B 32)' : 'rows at B 32 for every device (no speed reports)'}, hold ${HOLD} clocks${CALM ? ', no pauses or churn' : ''}, shard ${SHARD}, stall timeout ${STALL_MS / 1000} s, s ${STALENESS}, seed ${SEED}, coordinator cost ${COORDINATOR === 'measured' ? 'as measured here' : `${COORDINATOR} µs per call`}`)
+console.log(`\n${REPORTS ? 'rows by speed (1 to 4 B, B 32)' : 'rows at B 32 for every device (no speed reports)'}, hold ${HOLD} clocks${AHEAD ? ', leases ahead' : ', no lease ahead'}${CALM ? ', no pauses or churn' : ''}, shard ${SHARD}, stall timeout ${STALL_MS / 1000} s, s ${STALENESS}, seed ${SEED}, coordinator cost ${COORDINATOR === 'measured' ? 'as measured here' : `${COORDINATOR} µs per call`}`)
 console.table([
   col('virtual s / wall s', (r) => `${f(r.virtualSeconds, 0)} / ${f(r.wallSeconds, 1)}`),
   col('measured from (virtual s)', (r) => f(r.windowFrom, 1)),
@@ -108,11 +110,12 @@ if (SWEEP > 0) {
   const rows: Array<Record<string, string>> = []
   let base: SimReport | undefined
   const cases: Array<{ label: string; s: number; slow: number; over: Partial<SimConfig> }> = []
-  const before = { reports: false, hyper: { holdClocks: 0 } }
+  const before = { reports: false, leaseAhead: false, hyper: { holdClocks: 0 } }
   const calm = { pausesPerHour: 0, sessionMeanS: 0 }
   cases.push({ label: 'before: B rows, no hold', s: 2, slow: 0.25, over: before })
   cases.push({ label: 'B rows, hold 2', s: 2, slow: 0.25, over: { reports: false } })
   cases.push({ label: 'rows by speed, no hold', s: 2, slow: 0.25, over: { hyper: { holdClocks: 0 } } })
+  cases.push({ label: 'rows by speed, hold 2, no lease ahead', s: 2, slow: 0.25, over: { leaseAhead: false } })
   for (const s of [0, 2, 3, 10]) cases.push({ label: 'rows by speed, hold 2', s, slow: 0.25, over: {} })
   for (const slow of [0.05, 0]) cases.push({ label: 'rows by speed, hold 2', s: 2, slow, over: {} })
   cases.push({ label: 'rows by speed, hold 1', s: 2, slow: 0.25, over: { hyper: { holdClocks: 1 } } })

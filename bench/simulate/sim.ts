@@ -51,6 +51,8 @@ export interface SimConfig {
    * speed (coordinator/core/pace.ts); false: nobody reports, every lease has B rows (tabgrid before rows by speed).
    */
   reports?: boolean
+  /** Workers ask for their next lease while they train on one, as tabs do (default); false: at the shard's end. */
+  leaseAhead?: boolean
   /**
    * What one JobCore call costs in virtual time: `measured` (its wall time here, so figures depend on this machine and
    * are not reproducible to the digit) or a fixed number of µs per call (reproducible).
@@ -162,8 +164,26 @@ interface SimWorker {
   lastSent: number
   /** Its clocks' time, as a tab reports it (`stats`). */
   time: ClockTime
+  /**
+   * The clock in progress, timed as the client times it (client/train/loop.ts): from the end of the one before (or
+   * the shard's start) to the end of its send; the SSP wait (bound and view in flight) apart, the step apart, the
+   * rest (acks, the loop) is what the pacer learns as the clock's fixed part.
+   */
+  clockStart: number
+  /** When it began waiting for the bound for this clock (−1: not yet). */
+  gateFrom: number
+  waited: number
+  stepRows: number
+  stepMs: number
   pacer: RowPacer
   lease: LeaseGrant | null
+  /** The lease after it, granted ahead (client/train/loop.ts `leaseAhead`), and when its shard is fetched. */
+  next: LeaseGrant | null
+  nextFetched: number
+  /** Its ahead request has not been answered yet. */
+  asking: boolean
+  /** At its shard's end, waiting for that answer. */
+  atBoundary: boolean
   row0: number
   evaluated: boolean
   /** Updates that asked for an answer and have not had it. */
@@ -245,6 +265,7 @@ export function simulateGrid(cfg: SimConfig): SimReport {
   const ramp = (cfg.rampSeconds ?? 2) * 1000
   const costUs = cfg.coordinatorUs ?? 'measured'
   const reports = cfg.reports ?? true
+  const leaseAhead = cfg.leaseAhead ?? true
 
   // ── the coordinator ────────────────────────────────────────────────────────────────────────────────────────
   let sends: Array<{ to: string | null; event: string; msg: unknown }> = []
@@ -463,8 +484,17 @@ export function simulateGrid(cfg: SimConfig): SimReport {
       probation: false,
       lastSent: -Infinity,
       time: { clocks: 0, rows: 0, engineMs: 0, sendMs: 0, applyMs: 0, waitMs: 0, otherMs: 0 },
+      clockStart: 0,
+      gateFrom: -1,
+      waited: 0,
+      stepRows: 0,
+      stepMs: 0,
       pacer: new RowPacer(hyper),
       lease: null,
+      next: null,
+      nextFetched: 0,
+      asking: false,
+      atBoundary: false,
       row0: 0,
       evaluated: false,
       unacked: 0,
@@ -568,20 +598,60 @@ export function simulateGrid(cfg: SimConfig): SimReport {
           q.at(q.now + IDLE_RETRY_MS, () => !w.gone && askLease(w))
           return
         }
-        const lease = r.lease
-        w.lease = lease
-        w.row0 = 0
-        w.clock = lease.clock
-        w.lastSent = Math.max(w.lastSent, q.now)
-        // the shard over HTTP, then (on a tab's first shard) an evaluation of its first rows (a forward pass, ~⅓ of a
-        // step per row), as the client does
-        const fetched = q.now + w.v.rttMs + shardBytes / w.v.down
-        const evalRows = Math.min(lease.n, B)
-        const evalMs = w.evaluated ? 0 : (evalRows / w.v.rate / 3) * 1000
-        w.evaluated = true
-        q.at(fetched + evalMs, () => !w.gone && gate(w))
+        startShard(w, r.lease, q.now + w.v.rttMs + shardBytes / w.v.down, false)
       },
     })
+  }
+
+  /**
+   * Trains on a lease once its shard is fetched (`fetched`); `continuing`: granted ahead, taken up at the worker's
+   * own clock. Then (as the client) it asks for the lease after it, whose shard it fetches meanwhile.
+   */
+  function startShard(w: SimWorker, lease: LeaseGrant, fetched: number, continuing: boolean): void {
+    w.lease = lease
+    w.row0 = 0
+    if (!continuing) {
+      w.clock = lease.clock
+      w.lastSent = Math.max(w.lastSent, q.now)
+    }
+    // (on a tab's first shard) an evaluation of its first rows (a forward pass, ~⅓ of a step per row), as the client
+    const evalMs = w.evaluated ? 0 : (Math.min(lease.n, B) / w.v.rate / 3) * 1000
+    w.evaluated = true
+    q.at(fetched, () => !w.gone && askAhead(w, lease))
+    q.at(fetched + evalMs, () => {
+      if (w.gone) return
+      w.clockStart = q.now
+      gate(w)
+    })
+  }
+
+  function askAhead(w: SimWorker, current: LeaseGrant): void {
+    if (!leaseAhead) return
+    w.asking = true
+    toCoordinator(w, MESSAGE_OVERHEAD, {
+      kind: 'lease',
+      run: () => job.lease(w.id, { type: 'lease', ahead: current.id }),
+      reply: (r: ReturnType<JobCore['lease']>) => {
+        w.asking = false
+        if (r.ok && r.lease) {
+          w.next = r.lease
+          w.nextFetched = q.now + w.v.rttMs + shardBytes / w.v.down
+        }
+        if (w.atBoundary) {
+          w.atBoundary = false
+          boundary(w)
+        }
+      },
+    })
+  }
+
+  /** After shard-done: the lease granted ahead, or (none) a lease request. */
+  function boundary(w: SimWorker): void {
+    if (w.gone) return
+    const next = w.next
+    w.next = null
+    if (next) startShard(w, next, Math.max(q.now, w.nextFetched), true)
+    else askLease(w)
   }
 
   /** The min clock this worker has heard of by now. */
@@ -600,6 +670,7 @@ export function simulateGrid(cfg: SimConfig): SimReport {
   /** Waits until the SSP bound lets this worker start its clock (client/train/loop.ts `gate`). */
   function gate(w: SimWorker): void {
     if (w.gone) return
+    if (w.gateFrom < 0) w.gateFrom = q.now
     const need = w.clock - s
     if (knownMin(w) >= need) return begin(w)
     const last = clockLog[clockLog.length - 1]
@@ -623,6 +694,8 @@ export function simulateGrid(cfg: SimConfig): SimReport {
       q.at(w.pauseEnd, () => !w.gone && begin(w))
       return
     }
+    w.waited = q.now - w.gateFrom
+    w.gateFrom = -1
     const lease = w.lease!
     const left = lease.n - w.row0
     // rows by speed as the client sizes them (client/train/pace.ts); B for every device without speed reports
@@ -655,10 +728,8 @@ export function simulateGrid(cfg: SimConfig): SimReport {
       // a pause during the step stretched it: that part is the pause's
       w.phaseAt = q.now - w.stepPause
       weighted.compute += w.v.rate * clip(w.stepStart, w.phaseAt)
-      w.time.clocks++
-      w.time.rows += rows
-      w.time.engineMs += w.phaseAt - w.stepStart
-      w.pacer.observe(rows, w.phaseAt - w.stepStart, 0)
+      w.stepRows = rows
+      w.stepMs = w.phaseAt - w.stepStart
       w.phase = 'pause'
       sent(w, clock, rows, parts, msg, sf)
     }
@@ -729,8 +800,21 @@ export function simulateGrid(cfg: SimConfig): SimReport {
     w.onAcks = fn
   }
 
+  /** The clock's end (its send done, and the answers it waits for): what the tab's time report and pacer take. */
+  function clockEnded(w: SimWorker): void {
+    const rest = Math.max(0, q.now - w.clockStart - w.waited - w.stepMs)
+    w.time.clocks++
+    w.time.rows += w.stepRows
+    w.time.engineMs += w.stepMs
+    w.time.waitMs += w.waited
+    w.time.otherMs += rest
+    w.pacer.observe(w.stepRows, w.stepMs, rest)
+    w.clockStart = q.now
+  }
+
   function next(w: SimWorker): void {
     if (w.gone) return
+    clockEnded(w)
     if (w.row0 < w.lease!.n) return gate(w)
     // the shard's end: shard-done without waiting for any answer, then the next lease (the client's loop)
     const lease = w.lease!
@@ -740,7 +824,10 @@ export function simulateGrid(cfg: SimConfig): SimReport {
       ack: false,
       reply: (r: ReturnType<JobCore['shardDone']>) => (r.ok ? undefined : refused(w, r)),
     })
-    askLease(w)
+    if (w.asking) {
+      setPhase(w, 'protocol')
+      w.atBoundary = true
+    } else boundary(w)
   }
 
   function pause(w: SimWorker): void {

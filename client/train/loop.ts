@@ -62,6 +62,8 @@ export class Loop {
   private chain = -1
   /** The answers the last shard's updates asked for, awaited once the next lease came. */
   private pending: Promise<unknown> = Promise.resolve()
+  /** The next lease, asked for (with its shard's fetch) while the current shard trains. */
+  private ahead: Promise<LeaseGrant | null> | null = null
   /** Updates sent without an ack since the last one that asked for it. */
   private unacked = 0
   /** When this worker's last update went out (or its lease came): the coordinator's hold runs from about then. */
@@ -82,6 +84,14 @@ export class Loop {
         continue
       }
       if (h.job.state !== 'running') return
+      // the next shard, granted and fetched while the last one trained: the worker goes on from its own clock
+      const ahead = this.ahead
+      this.ahead = null
+      const next = ahead && (await ahead)
+      if (next) {
+        await this.process(next, true)
+        continue
+      }
       const r = await h.link.request('lease', { type: 'lease' })
       // the last shard's answers came before this one (socket.io keeps order): a refusal among them throws here
       await this.pending
@@ -91,18 +101,35 @@ export class Loop {
         await h.changed(IDLE_RETRY_MS)
         continue
       }
-      await this.process(r.lease)
+      await this.process(r.lease, false)
     }
   }
 
-  private async process(lease: LeaseGrant): Promise<void> {
+  /**
+   * Asks for the lease after `current` and fetches its shard, while `current` trains; null if none was granted (the
+   * pool is nearly empty: the loop asks again at the boundary) or the request failed.
+   */
+  private async leaseAhead(current: LeaseGrant): Promise<LeaseGrant | null> {
+    const r = await this.h.link.request('lease', { type: 'lease', ahead: current.id }).catch((e: TabgridError) => {
+      console.warn(`no lease ahead of ${current.id}: ${e.message}`)
+      return null
+    })
+    if (!r?.lease) return null
+    // a failed fetch is tried again when the lease comes up
+    await this.shard(r.lease).catch((e: Error) => console.warn(`shard ${r.lease!.shard} not fetched ahead: ${e.message}`))
+    return r.lease
+  }
+
+  /** Trains on a leased shard; `continuing`: a lease granted ahead, taken up at the clock this worker is at. */
+  private async process(lease: LeaseGrant, continuing: boolean): Promise<void> {
     const { h } = this
     const { engine, link, status } = h
-    // the coordinator's hold runs from the grant, a half round trip before this
-    this.lastSent = Math.max(this.lastSent, performance.now())
+    // the coordinator's hold runs from the grant, a half round trip before this (a lease ahead does not restart it)
+    if (!continuing) this.lastSent = Math.max(this.lastSent, performance.now())
     // B: every row weighs lr / B; each update's rows follow this worker's speed (RowPacer)
     const { batch } = h.job.hyper
     const shard = await this.shard(lease)
+    this.ahead = this.leaseAhead(lease)
     engine.loadShard(shard.x, shard.y, shard.n)
     if (status.firstLoss === null) {
       // The model this tab starts from, measured on its first rows: a joiner's is the job's current model.
@@ -113,8 +140,9 @@ export class Loop {
     status.shard = lease.shard
     status.epoch = lease.epoch
     status.lr = lease.lr
-    let clock = lease.clock
-    const acks: Array<Promise<unknown>> = []
+    let clock = continuing ? status.clock : lease.clock
+    // the last shard's answers when this one follows at once (a lease ahead): awaited among this shard's
+    const acks: Array<Promise<unknown>> = [this.pending]
     const time = status.time
     // a clock runs from the end of the one before (or the shard's start) to the end of its send
     let clockStart = performance.now()
@@ -201,8 +229,9 @@ export class Loop {
       h.notify()
     }
     // Not awaited, nor the answers before it: socket.io keeps order, so the coordinator takes every update of the
-    // shard, then shard-done, then the next lease request; a refusal ends the session (`rejected`, or a refused ack).
-    // The shard boundary costs one round trip (the lease) and the shard's fetch, not four.
+    // shard, then shard-done, then the next shard's updates (or the next lease request); a refusal ends the session
+    // (`rejected`, or a refused ack). With the next lease granted ahead and its shard fetched, the boundary costs
+    // nothing; without (at an epoch's end), one round trip and the fetch.
     link.send('shard-done', { type: 'shard-done', lease: lease.id })
     this.pending = Promise.all(acks)
   }

@@ -7,7 +7,7 @@ import type { Part } from '../../model/update.ts'
 import { reject, type Rejection } from '../../protocol/errors.ts'
 import { encodeFrame, encodeParts, readFrame, type RawFrame } from '../../protocol/frames.ts'
 import { maxRowsOf, type JobInfo, type JobState, type JobSummary } from '../../protocol/job.ts'
-import { MAX_DEPARTED, MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
+import { MAX_DEPARTED, MAX_LEASES, MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
 import type { ClockTime, ClockView, LeaseGrant, Msg, Replies, ServerEvents, WorkerBytes } from '../../protocol/messages.ts'
 import { encodeShard } from '../../protocol/shard.ts'
 import { asBytes, packBinaries } from '../../protocol/bytes.ts'
@@ -298,12 +298,17 @@ export class JobCore {
     return { ok: true, clock, ...snap, view: { ...this.ssp.view(), pace: this.pace.view() }, psFrom: this.replica.frontier + 1, corrections: this.corrections.length }
   }
 
-  lease(worker: string): Reply<'lease'> {
+  /**
+   * A shard for `worker`: its oldest lease if it holds one (a retried request, or the one it was granted ahead), else
+   * the pool's next. With `ahead` (the lease it is on), the one after it: a worker fetches its next shard while it
+   * trains, so the shard boundary costs no round trip. Updates count toward the oldest lease.
+   */
+  lease(worker: string, m: Msg<'lease'> = { type: 'lease' }): Reply<'lease'> {
     if (this.state === 'done' || this.state === 'failed') return { ok: true, lease: null, done: true }
     if (this.state !== 'running') return { ok: true, lease: null, done: false }
-    // Asking again while holding a shard (a retried request) gets the same lease back.
-    const held = this.ledger.leasesOf(worker)[0]
-    if (held) return { ok: true, lease: this.grant(held, this.ssp.clockOf(worker) ?? 0), done: false }
+    const held = this.ledger.leasesOf(worker)
+    if (m.ahead !== undefined) return this.leaseAhead(worker, m.ahead, held)
+    if (held[0]) return { ok: true, lease: this.grant(held[0], this.ssp.clockOf(worker) ?? 0), done: false }
     const l = this.ledger.lease(worker, this.now())
     if (!l) {
       if (this.ssp.deactivate(worker)) this.minMoved()
@@ -312,13 +317,35 @@ export class JobCore {
     const clock = this.ssp.activate(worker)
     const me = this.members.get(worker)!
     me.lastProgress = me.lastUpdateAt = this.now()
-    // Per-worker share of the job's rate: the P workers' updates of one clock together make one SGD step of the
-    // scheduled rate on their P·B samples, as synchronous data-parallel training averages gradients. Tabs coming
-    // and going change how many samples a step averages, not how big a step is. Rows follow speed (Pace), and every
-    // row weighs the same: a worker's update of r rows carries r / meanRows of a share.
+    this.rate(l)
+    return { ok: true, lease: this.grant(l, clock), done: false }
+  }
+
+  /**
+   * The lease after `current`: none while the pool holds no more shards than there are workers (at an epoch's end
+   * every worker gets one before anyone gets two). Its grant's clock is the worker's now; the worker goes on from
+   * its own. Granting it moves neither the worker's progress nor its hold: it is not work done.
+   */
+  private leaseAhead(worker: string, current: string, held: Lease[]): Reply<'lease'> {
+    if (held[0]?.id !== current) return reject('ERR_LEASE', `lease ${current} is not the one this worker is on`)
+    const clock = this.ssp.clockOf(worker) ?? 0
+    if (held.length > MAX_LEASES - 1) return { ok: true, lease: this.grant(held[MAX_LEASES - 1], clock), done: false }
+    if (this.ledger.available <= this.readyCount()) return { ok: true, lease: null, done: false }
+    const l = this.ledger.lease(worker, this.now())
+    if (!l) return { ok: true, lease: null, done: false }
+    this.rate(l)
+    return { ok: true, lease: this.grant(l, clock), done: false }
+  }
+
+  /**
+   * A lease's rate. Per-worker share of the job's rate: the P workers' updates of one clock together make one SGD
+   * step of the scheduled rate on their P·B samples, as synchronous data-parallel training averages gradients. Tabs
+   * coming and going change how many samples a step averages, not how big a step is. Rows follow speed (Pace), and
+   * every row weighs the same: a worker's update of r rows carries r / meanRows of a share.
+   */
+  private rate(l: Lease): void {
     this.lr = learningRate(this.info.hyper, this.ledger.processed / this.info.shards.count)
     l.lr = (this.lr / Math.max(1, this.readyCount())) * (this.info.hyper.batch / this.pace.meanRows)
-    return { ok: true, lease: this.grant(l, clock), done: false }
   }
 
   private grant(l: Lease, clock: number): LeaseGrant {

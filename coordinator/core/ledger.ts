@@ -68,6 +68,11 @@ export class ShardLedger {
     return this.doneCount === this.total
   }
 
+  /** Pairs in the pool now: neither completed nor leased. */
+  get available(): number {
+    return this.total - this.doneCount - this.leases.size
+  }
+
   /** The lowest epoch with work left (= epochs when all is done). */
   get epoch(): number {
     for (let e = 0; e < this.epochs; e++) if (this.completed[e].size < this.shards) return e

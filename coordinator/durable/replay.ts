@@ -2,7 +2,7 @@
 import { arenaFromBytes } from '../../model/params.ts'
 import type { ModelPlan } from '../../model/plan.ts'
 import { applyParts, negateParts } from '../../model/update.ts'
-import { readFrame } from '../../protocol/frames.ts'
+import { decodeFrame, readFrame } from '../../protocol/frames.ts'
 import type { ResumeState } from '../core/job.ts'
 import type { DurableStore, LoggedUpdate } from './types.ts'
 
@@ -61,6 +61,24 @@ function apply(plan: ModelPlan, params: Float32Array, u: LoggedUpdate, sign: 1 |
 export function resumeState(plan: ModelPlan, initial: Float32Array, store: DurableStore, job: string): ResumeState {
   const top = store.topClock(job)
   const r = modelAt(plan, initial, store, job, top)
-  const before = (r.meta as { samples?: number } | undefined)?.samples ?? 0
-  return { params: r.params, clock: top + 1, completions: store.completions(job), samples: before + r.rows }
+  return { params: r.params, clock: top + 1, completions: store.completions(job), samples: samplesAt(store, job, top) }
+}
+
+/**
+ * The samples a job had trained on when it stopped: the newest snapshot's count (every update accepted before it,
+ * whatever its clock), plus the rows of the updates accepted after it, less those of updates accepted before it that
+ * a quarantine took back after it. Not the rows the model replays: the snapshot's model holds only clocks ≤ its
+ * frontier, so the updates above it accepted before the snapshot are replayed but already counted.
+ */
+function samplesAt(store: DurableStore, job: string, top: number): number {
+  const snap = store.latestSnapshot(job, top)
+  const seq = snap?.seq ?? -1
+  const from = snap?.frontier ?? -1
+  let n = (snap?.meta as { samples?: number } | undefined)?.samples ?? 0
+  for (const u of store.updates(job, from, Number.MAX_SAFE_INTEGER)) {
+    if (u.seq > seq) n += u.undoneAt === null ? decodeFrame(u.frame).rows : 0
+    else if (u.undoneAt !== null && u.undoneAt > seq) n -= decodeFrame(u.frame).rows
+  }
+  for (const u of store.undoneSince(job, from, seq)) n -= decodeFrame(u.frame).rows
+  return n
 }

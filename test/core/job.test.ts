@@ -393,6 +393,39 @@ describe('JobCore', () => {
     expect(job.lease('b')).toMatchObject({ lease: { shard: 1 } }) // b asking again keeps its own shard
   })
 
+  it('grants the next lease ahead while the pool holds more shards than workers; updates count toward the first', () => {
+    job = tinyJob(out, () => now, { epochs: 2 }) // 8 shards
+    const { la } = twoRunning()
+    expect(job.lease('a', { type: 'lease', ahead: 'L999' })).toMatchObject({ ok: false, code: 'ERR_LEASE' })
+    const ahead = job.lease('a', { type: 'lease', ahead: la.id })
+    if (!ahead.ok || !ahead.lease) throw new Error('no lease ahead')
+    expect(ahead.lease.shard).toBe(2)
+    // asked again (a retry): the same one, never a third
+    expect(job.lease('a', { type: 'lease', ahead: la.id })).toMatchObject({ lease: { id: ahead.lease.id } })
+    expect(job.ledger.leasesOf('a')).toHaveLength(2)
+    // the updates go to shard 0 until its shard-done, then to shard 2, which a plain request now returns
+    for (const [c, rows] of [[0, 4], [1, 4], [2, 2]]) {
+      expect(send('a', c, c - 1, rows).reply).toEqual({ ok: true, clock: c })
+      if (c < 2) expect(send('b', c, c - 1).reply).toEqual({ ok: true, clock: c })
+    }
+    expect(job.ledger.leasesOf('a').map((l) => l.rows)).toEqual([10, 0])
+    expect(job.shardDone('a', { type: 'shard-done', lease: la.id })).toEqual({ ok: true })
+    expect(job.lease('a')).toMatchObject({ lease: { id: ahead.lease.id, shard: 2 } })
+    expect(send('a', 3, 2).reply).toEqual({ ok: true, clock: 3 })
+    expect(job.ledger.leasesOf('a')[0]).toMatchObject({ shard: 2, rows: 4 })
+    // a departure returns both of a worker's shards
+    job.lease('a', { type: 'lease', ahead: ahead.lease.id })
+    job.leave('a')
+    expect(job.returned.map((r) => r.shard).sort()).toEqual([2, 3])
+  })
+
+  it('grants no lease ahead once the pool holds no more shards than workers: each gets one before anyone two', () => {
+    const { la } = twoRunning() // 4 shards: 2 leased, 2 left for 2 workers
+    expect(job.lease('a', { type: 'lease', ahead: la.id })).toEqual({ ok: true, lease: null, done: false })
+    expect(job.ledger.leasesOf('a')).toHaveLength(1)
+    expect(send('a', 0, -1).reply).toEqual({ ok: true, clock: 0 })
+  })
+
   it('evicts a worker that stalls while free to run, not one waiting on the bound', () => {
     twoRunning()
     send('a', 0, -1)

@@ -33,6 +33,9 @@ describe('resume after a restart', () => {
       await Promise.allSettled(a.runs)
     }
     await stop()
+    // updates go without an ack, so some may still be on their way when a worker's run ends: the coordinator has taken
+    // them all once it took each socket's close (socket.io keeps order)
+    await until(() => job.members.size === 0, 10_000, 'the workers gone')
     // the replica at its frontier: every update with clock ≤ frontier, what a rollback to that clock must give
     const atFrontier = { clock: job.replica.frontier, params: job.replica.params.slice() }
     const want = job.replica.params.slice()

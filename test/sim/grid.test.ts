@@ -96,7 +96,10 @@ describe('a grid of Node workers on a simulated network', { timeout: 90_000 }, (
     const g = grid
     await until(() => g.job.state === 'done', 60_000, 'job done')
     expect(g.workers[0].status.error).toMatch(/ERR_STALLED/)
-    expect(g.job.returned.map((r) => r.worker)).toEqual([g.workers[0].status.workerId])
+    // its shard, and the next one it was granted ahead while it trained
+    expect([...new Set(g.job.returned.map((r) => r.worker))]).toEqual([g.workers[0].status.workerId])
+    expect(g.job.returned.length).toBeGreaterThanOrEqual(1)
+    expect(g.job.returned.length).toBeLessThanOrEqual(2)
     expect(g.job.ledger.report()[0]).toMatchObject({ processed: 12, missing: [] })
     await Promise.all(g.runs.slice(1)) // the others end once they hold every update the coordinator has
     const models = await Promise.all([1, 2].map((i) => g.workers[i].readModel()))
