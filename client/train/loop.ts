@@ -60,7 +60,7 @@ export class Loop {
   private readonly shards = new Map<number, { n: number; x: Float32Array; y: Uint8Array }>()
   /** The clock of this worker's last accepted update that carried sf parts: the next such update names it. */
   private chain = -1
-  /** The answers the last shard's updates asked for, awaited once the next lease came. */
+  /** The answers the last shard's updates asked for: awaited once the next lease came, or among the next shard's. */
   private pending: Promise<unknown> = Promise.resolve()
   /** The next lease, asked for (with its shard's fetch) while the current shard trains. */
   private ahead: Promise<LeaseGrant | null> | null = null
