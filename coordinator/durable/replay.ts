@@ -10,11 +10,11 @@ export interface Rebuilt {
   params: Float32Array
   /** The frontier of the snapshot it started from (−1: the initial model). */
   from: number
+  /** The log position the snapshot was taken at (−1: the initial model). */
+  seq: number
   /** Updates added, and those taken out again (undone by a quarantine after the snapshot). */
   added: number
   removed: number
-  /** Rows of the updates added, less those of the updates taken out. */
-  rows: number
   /** What the snapshot it started from kept besides the model (undefined from `initial`). */
   meta: unknown
 }
@@ -36,22 +36,20 @@ export function modelAt(plan: ModelPlan, initial: Float32Array, store: DurableSt
   const params = snap ? arenaFromBytes(plan, snap.params) : initial.slice()
   const from = snap?.frontier ?? -1
   let added = 0
-  let rows = 0
   for (const u of store.updates(job, from, clock)) {
     if (u.undoneAt !== null) continue
-    rows += apply(plan, params, u, 1)
+    apply(plan, params, u, 1)
     added++
   }
   const out = snap ? store.undoneSince(job, from, snap.seq) : []
-  for (const u of out) rows -= apply(plan, params, u, -1)
-  return { params, from, added, removed: out.length, rows, meta: snap?.meta }
+  for (const u of out) apply(plan, params, u, -1)
+  return { params, from, seq: snap?.seq ?? -1, added, removed: out.length, meta: snap?.meta }
 }
 
-/** Adds (or takes out) one logged update; returns its rows. */
-function apply(plan: ModelPlan, params: Float32Array, u: LoggedUpdate, sign: 1 | -1): number {
+/** Adds (or takes out) one logged update. */
+function apply(plan: ModelPlan, params: Float32Array, u: LoggedUpdate, sign: 1 | -1): void {
   const f = readFrame(u.frame, plan.tensors, { expect: 'all', maxRows: Number.MAX_SAFE_INTEGER })
   applyParts(params, plan.tensors, sign === 1 ? f.parts : negateParts(plan.tensors, f.parts, f.rows), f.rows)
-  return f.rows
 }
 
 /**
@@ -61,20 +59,18 @@ function apply(plan: ModelPlan, params: Float32Array, u: LoggedUpdate, sign: 1 |
 export function resumeState(plan: ModelPlan, initial: Float32Array, store: DurableStore, job: string): ResumeState {
   const top = store.topClock(job)
   const r = modelAt(plan, initial, store, job, top)
-  return { params: r.params, clock: top + 1, completions: store.completions(job), samples: samplesAt(store, job, top) }
+  return { params: r.params, clock: top + 1, completions: store.completions(job), samples: samplesAt(store, job, r) }
 }
 
 /**
  * The samples a job had trained on when it stopped: the newest snapshot's count (every update accepted before it,
  * whatever its clock), plus the rows of the updates accepted after it, less those of updates accepted before it that
  * a quarantine took back after it. Not the rows the model replays: the snapshot's model holds only clocks ≤ its
- * frontier, so the updates above it accepted before the snapshot are replayed but already counted.
+ * frontier, so the updates above it accepted before the snapshot are replayed but already counted. `r`: the model
+ * rebuilt at the top clock, whose snapshot (frontier, log position, count) this starts from.
  */
-function samplesAt(store: DurableStore, job: string, top: number): number {
-  const snap = store.latestSnapshot(job, top)
-  const seq = snap?.seq ?? -1
-  const from = snap?.frontier ?? -1
-  let n = (snap?.meta as { samples?: number } | undefined)?.samples ?? 0
+function samplesAt(store: DurableStore, job: string, { from, seq, meta }: Rebuilt): number {
+  let n = (meta as { samples?: number } | undefined)?.samples ?? 0
   for (const u of store.updates(job, from, Number.MAX_SAFE_INTEGER)) {
     if (u.seq > seq) n += u.undoneAt === null ? decodeFrame(u.frame).rows : 0
     else if (u.undoneAt !== null && u.undoneAt > seq) n -= decodeFrame(u.frame).rows
