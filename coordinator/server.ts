@@ -15,14 +15,13 @@ import { SqliteStore } from './durable/sqlite-store.ts'
 import { EvalPool } from './eval-pool.ts'
 import { createApp } from './http.ts'
 import { attachWorkers, SocketOutbox, type WorkerServer } from './socket.ts'
+import { TICK_EVERY_MS, WATCH_EVERY_MS } from './core/job.ts'
 import { JobStore } from './store.ts'
 
 export const CLIENT_DIR = fileURLToPath(new URL('../dist/client', import.meta.url))
 
 /** Room in a socket.io message beyond its update frame (the packet header, the message's other fields). */
 const SOCKET_OVERHEAD_BYTES = 64 * 1024
-/** How often jobs check whether a worker held the min clock too long (JobCore.watch). */
-const WATCH_EVERY_MS = 250
 
 /** The edge's knobs (rate limit, per-address cap, trustProxy, deadlines, bans, back-off) are documented in EdgeOptions. */
 export interface ServerOptions extends EdgeOptions {
@@ -119,7 +118,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     } catch (e) {
       log.error({ err: e }, 'periodic tick failed')
     }
-  }, 1000)
+  }, TICK_EVERY_MS)
   // a min holder put on probation this much after its hold runs out, at worst
   const watcher = setInterval(() => {
     try {

@@ -1,8 +1,10 @@
 // The grid simulator (issue 8): the real job core (coordinator/core/job.ts) driven in virtual time by thousands of
 // simulated volunteers with their own speeds, round trips, bandwidths, pauses and sessions. No sockets, no real time.
 import { performance } from 'node:perf_hooks'
+import { ACK_EVERY, IDLE_RETRY_MS } from '../../client/train/loop.ts'
 import { RowPacer } from '../../client/train/pace.ts'
-import { JobCore, type Outbox } from '../../coordinator/core/job.ts'
+import { STATS_EVERY_MS } from '../../client/train/session.ts'
+import { JobCore, TICK_EVERY_MS, WATCH_EVERY_MS, type Outbox } from '../../coordinator/core/job.ts'
 import type { Dataset } from '../../coordinator/data/index.ts'
 import { clipParts } from '../../model/clip.ts'
 import { evaluate, trainStep } from '../../model/network.ts'
@@ -17,16 +19,6 @@ import type { ClockTime, ClockView, JobPace, LeaseGrant, View } from '../../prot
 import { EventQueue } from './events.ts'
 import { DEFAULT_BEHAVIOUR, DEVICE_MIX, drawVolunteer, exponential, logNormal, REFERENCE_BATCH, type Behaviour, type DeviceClass, type Volunteer } from './population.ts'
 
-/**
- * The client loop's numbers (client/train/loop.ts): one update in ACK_EVERY asks for an answer (and the first), and it
- * waits for the one before when two are out; its retry after no lease.
- */
-const ACK_EVERY = 8
-const IDLE_RETRY_MS = 500
-/** The coordinator's periodic tick and probation check (coordinator/server.ts); a tab's time report (session.ts). */
-const TICK_MS = 1000
-const WATCH_MS = 250
-const STATS_MS = 2000
 /** A socket.io message's envelope and the JSON beside an update's frame (view, loss, p2pTo). */
 const MESSAGE_OVERHEAD = 200
 const ZERO_BYTES = { p2pSent: 0, p2pReceived: 0, relayReceived: 0, psReceived: 0, coordinatorSent: 0 }
@@ -531,7 +523,7 @@ export function simulateGrid(cfg: SimConfig): SimReport {
     w.phaseAt = q.now
     w.viewMin = view.min
     askLease(w)
-    if (reports) q.at(q.now + STATS_MS, () => report(w))
+    if (reports) q.at(q.now + STATS_EVERY_MS, () => report(w))
   }
 
   /** The tab's time report (client/train/session.ts `sendStats`): what the coordinator sizes its leases from. */
@@ -539,7 +531,7 @@ export function simulateGrid(cfg: SimConfig): SimReport {
     if (w.gone) return
     const time = { ...w.time }
     toCoordinator(w, MESSAGE_OVERHEAD, { kind: 'stats', run: () => job.stats(w.id, { type: 'stats', samplesPerSecond: 0, bytes: ZERO_BYTES, time }) })
-    q.at(q.now + STATS_MS, () => report(w))
+    q.at(q.now + STATS_EVERY_MS, () => report(w))
   }
 
   /** A tab there before the job filled: its links formed while it waited, so hello and ready come together. */
@@ -891,14 +883,14 @@ export function simulateGrid(cfg: SimConfig): SimReport {
   }
   const tick = (): void => {
     enqueue({ w: null, kind: 'tick', arrived: q.now, run: () => job.tick() })
-    q.at(q.now + TICK_MS, tick)
+    q.at(q.now + TICK_EVERY_MS, tick)
   }
-  q.at(TICK_MS, tick)
+  q.at(TICK_EVERY_MS, tick)
   const watch = (): void => {
     enqueue({ w: null, kind: 'watch', arrived: q.now, run: () => job.watch() })
-    q.at(q.now + WATCH_MS, watch)
+    q.at(q.now + WATCH_EVERY_MS, watch)
   }
-  q.at(WATCH_MS, watch)
+  q.at(WATCH_EVERY_MS, watch)
   const curve: CurvePoint[] = []
   const points = cfg.evalPoints ?? 6
   const evalAt = (t: number) =>

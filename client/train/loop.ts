@@ -21,14 +21,15 @@ import type { RateMeter, WorkerStatus } from './status.ts'
 export const RESEND_AFTER_MS = 5000
 /** Sooner when a later update from that peer already arrived: the missing one was lost on the way. */
 export const GAP_RESEND_AFTER_MS = 200
-const IDLE_RETRY_MS = 500
+/** A worker with no lease (or a job not running) asks again after this long. */
+export const IDLE_RETRY_MS = 500
 /**
  * One update in this many asks the coordinator for an answer, and the loop waits for the one before it: a worker
  * never has more than twice this many updates the coordinator has not taken. The others go without an ack (a refusal
  * comes back as a `rejected` event and ends the session): at thousands of workers the acks were a quarter of the
  * coordinator's packets.
  */
-const ACK_EVERY = 8
+export const ACK_EVERY = 8
 const SHARD_CACHE = 64
 
 /** What the loop needs of its session. */

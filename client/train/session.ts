@@ -15,7 +15,8 @@ import { Inbox } from './inbox.ts'
 import { Loop, type LoopHost } from './loop.ts'
 import { initialStatus, RateMeter, type WorkerStatus } from './status.ts'
 
-const STATS_EVERY_MS = 2000
+/** How often a tab reports its clocks' time (`stats`): the coordinator's Pace sizes the job's clock from these. */
+export const STATS_EVERY_MS = 2000
 
 /** Makes the compute engine once the job's model is known. */
 export interface Backend {

@@ -28,6 +28,10 @@ import { partSizes, Traffic } from './traffic.ts'
 import { Unverified } from './undo.ts'
 import { LOG_MARGIN_CLOCKS, UpdateLog } from './update-log.ts'
 
+/** How often a server runs a job's periodic duties (JobCore.tick), and its probation check (JobCore.watch). */
+export const TICK_EVERY_MS = 1000
+export const WATCH_EVERY_MS = 250
+
 /** Tabs that said hello but are not ready yet (linking to peers); past it the oldest is evicted for a newcomer. */
 export const MAX_LINKING_PER_JOB = 64
 
