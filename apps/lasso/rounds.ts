@@ -1,7 +1,8 @@
 // Parallel coordinate-descent rounds for the Lasso (issue 9): every picked coordinate reads the same residual, then all
 // updates land at once — what a round of model-parallel workers does, without the network.
-import { dot, objective as objectiveOf, softThreshold } from './objective.ts'
+import { dot, objective as objectiveOf } from './objective.ts'
 import type { Scheduler } from './scheduler.ts'
+import { coordinateDeltas, residualChange } from './step.ts'
 import { column, type RegressionData } from './types.ts'
 
 export interface RoundOptions {
@@ -78,29 +79,26 @@ export function runRounds(d: RegressionData, lambda: number, scheduler: Schedule
   let stop: StopReason = 'maxRounds'
   const history: number[] = []
   const js: number[] = []
-  const deltas: number[] = []
+  const block = { n, cols: p, x: d.x }
 
   if (opts.target !== undefined && objective <= opts.target) stop = 'target'
   while (stop === 'maxRounds' && rounds < opts.maxRounds) {
     js.length = 0
-    deltas.length = 0
     for (const j of scheduler.pick(rounds, perRound)) {
       if (seen[j] === rounds || sq[j] === 0) continue // a repeat, or an all-zero column
       seen[j] = rounds
-      const next = softThreshold(dot(column(d, j), r) + sq[j] * beta[j], lambda) / sq[j]
       js.push(j)
-      deltas.push(next - beta[j])
     }
     updates += js.length
+    // every pick reads the same residual (β updated in place), then the round's residual change lands at once
+    const deltas = coordinateDeltas(block, r, js, beta, lambda, sq)
+    residualChange(block, js, deltas, r)
     let moved = 0
     for (let i = 0; i < js.length; i++) {
       const j = js[i]
       const delta = deltas[i]
       if (delta !== 0) {
-        const xj = column(d, j)
-        for (let s = 0; s < n; s++) r[s] -= xj[s] * delta
-        l1 += Math.abs(beta[j] + delta) - Math.abs(beta[j])
-        beta[j] += delta
+        l1 += Math.abs(beta[j]) - Math.abs(beta[j] - delta)
         moved = Math.max(moved, Math.abs(delta))
       }
       scheduler.observe(j, delta)

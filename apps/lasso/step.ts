@@ -11,23 +11,33 @@ export interface ColumnBlock {
 
 /**
  * For each pick k (a column index within the block), z = xⱼᵀr + ‖xⱼ‖²βⱼ and βⱼ' = S(z, λ) / ‖xⱼ‖² (0 for an all-zero
- * column); βⱼ is updated in place and the change returned, delta[k] = βⱼ' − βⱼ. Picks must be distinct.
+ * column); βⱼ is updated in place and the change returned, delta[k] = βⱼ' − βⱼ. Picks must be distinct. `norms`:
+ * ‖xⱼ‖² per column of the block, where the caller has them (else computed alongside xⱼᵀr).
  *
  * @example
  * const delta = coordinateDeltas(block, r, [3, 17], beta, 0.1) // beta[3], beta[17] updated
  */
-export function coordinateDeltas(b: ColumnBlock, r: ArrayLike<number>, picks: ArrayLike<number>, beta: Float32Array | Float64Array, lambda: number): Float64Array {
+export function coordinateDeltas(
+  b: ColumnBlock,
+  r: ArrayLike<number>,
+  picks: ArrayLike<number>,
+  beta: Float32Array | Float64Array,
+  lambda: number,
+  norms?: ArrayLike<number>,
+): Float64Array {
   const { n, x } = b
   const delta = new Float64Array(picks.length)
   for (let k = 0; k < picks.length; k++) {
     const j = picks[k]
     const off = j * n
     let xr = 0
-    let xx = 0
-    for (let i = 0; i < n; i++) {
-      xr += x[off + i] * r[i]
-      xx += x[off + i] * x[off + i]
-    }
+    let xx = norms?.[j] ?? 0
+    if (norms) for (let i = 0; i < n; i++) xr += x[off + i] * r[i]
+    else
+      for (let i = 0; i < n; i++) {
+        xr += x[off + i] * r[i]
+        xx += x[off + i] * x[off + i]
+      }
     const next = xx > 0 ? softThreshold(xr + xx * beta[j], lambda) / xx : 0
     delta[k] = next - beta[j]
     beta[j] = next
