@@ -60,6 +60,8 @@ export class Inbox {
   private readonly confirms = new Map<string, Map<number, string>>()
   /** Per peer, by prev: updates the coordinator stands behind (relayed or confirmed), waiting for the one before. */
   private readonly waiting = new Map<string, Map<number, RawFrame>>()
+  /** Per peer, since when (performance.now()) some of its updates have waited for an earlier one. */
+  private readonly gapFrom = new Map<string, number>()
   /** This worker's own ps parts per clock, applied at once, taken back out of the aggregate that sums them in. */
   private readonly ownPs = new Map<number, Part[]>()
   /** Every server aggregate of clocks below this is applied. */
@@ -109,9 +111,12 @@ export class Inbox {
     return { vc: this.clocks?.contigs() ?? {}, psUpTo: this.psUpTo, corrections: this.corrections }
   }
 
-  /** True when an update of this peer arrived but an earlier one did not: one was lost or is late. */
-  hasGap(peer: string): boolean {
-    return (this.waiting.get(peer)?.size ?? 0) > 0
+  /**
+   * How long (ms) an update of this peer has waited for an earlier one that did not come (lost, or late: frames on
+   * different paths overtake each other by a few ms); 0 with no gap.
+   */
+  gapAge(peer: string): number {
+    return (this.waiting.get(peer)?.size ?? 0) > 0 ? performance.now() - (this.gapFrom.get(peer) ?? performance.now()) : 0
   }
 
   /** A peer's update, from a data channel (held until confirmed) or from the coordinator (trusted). */
@@ -198,7 +203,10 @@ export class Inbox {
       this.status.applied++
       this.forgetClock(from, next.clock)
     }
-    if (!waiting.size) this.waiting.delete(from)
+    if (!waiting.size) {
+      this.waiting.delete(from)
+      this.gapFrom.delete(from)
+    } else if (!this.gapFrom.has(from)) this.gapFrom.set(from, performance.now())
     this.changed()
   }
 

@@ -251,8 +251,11 @@ export class Loop {
       const missing = slowestOk ? clocks.missing(view, c, s) : []
       if (slowestOk && missing.length === 0) break
       h.setPhase(slowestOk ? 'waiting-updates' : 'waiting-slowest')
-      const overdue = missing.some((m) => h.inbox.hasGap(m.peer)) ? GAP_RESEND_AFTER_MS : RESEND_AFTER_MS
-      if (missing.length && performance.now() - asked > overdue) {
+      // a gap (a later update of the peer came, an earlier one did not) is asked for once it has lasted GAP_RESEND_AFTER_MS:
+      // woken by the later one, a gate that had waited long would otherwise ask for a frame a few ms behind it
+      const gap = missing.reduce((a, m) => Math.max(a, h.inbox.gapAge(m.peer)), 0)
+      const overdue = gap > 0 ? GAP_RESEND_AFTER_MS : RESEND_AFTER_MS
+      if (missing.length && performance.now() - asked > overdue && (gap === 0 || gap > GAP_RESEND_AFTER_MS)) {
         asked = performance.now()
         await Promise.all(missing.map((m) => this.resend(m.peer, m.after)))
       }

@@ -116,10 +116,11 @@ describe('Inbox', () => {
     inbox.confirm({ from: 'p', clock: 1, digest: await sha256Hex(frame1) })
     await new Promise((r) => setTimeout(r, 10))
     expect(inbox.view().vc).toEqual({}) // clock 1 waits for clock 0
-    expect(inbox.hasGap('p')).toBe(true) // a later one is in, an earlier one is not
+    expect(inbox.gapAge('p')).toBeGreaterThanOrEqual(5) // a later one is in, an earlier one is not, since ≥ 10 ms
     inbox.confirm({ from: 'p', clock: 0, digest: await sha256Hex(frame0) })
     await new Promise((r) => setTimeout(r, 10))
     expect(inbox.view().vc).toEqual({ p: 1 })
+    expect(inbox.gapAge('p')).toBe(0)
     const want = model.slice()
     applyParts(want, plan.tensors, f0, 4)
     applyParts(want, plan.tensors, f1, 4)
