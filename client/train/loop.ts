@@ -234,7 +234,10 @@ export class Loop {
     // (`rejected`, or a refused ack). With the next lease granted ahead and its shard fetched, the boundary costs
     // nothing; without (at an epoch's end), one round trip and the fetch.
     link.send('shard-done', { type: 'shard-done', lease: lease.id })
+    // awaited at the next boundary; a session that stops first never awaits it, and its refusal (or the timeout of a
+    // socket that closed under it) is no one's to handle
     this.pending = Promise.all(acks)
+    this.pending.catch(() => undefined)
   }
 
   /** Waits until the SSP bound and the read guarantee allow clock c; asks for resends of what is overdue. */
