@@ -179,7 +179,7 @@ jobOptions(
       throw e.code === 'ERR_STORE_LOCKED' ? new RunError(e.message, 2) : e
     })
     // a coordinator that resumed jobs from its data directory goes on with them rather than starting another
-    if (f.defaultJob && srv.store.jobs.size === 0) {
+    if (f.defaultJob && srv.store.all().length === 0) {
       const job = await srv.store.create(spec).catch(async (e: Error & { code?: string }) => {
         await srv.close()
         throw e.code === 'ERR_BAD_MODEL' || e.code === 'ERR_DATASET' ? new RunError(e.message, 2) : e

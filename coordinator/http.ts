@@ -5,8 +5,10 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { reject } from '../protocol/errors.ts'
 import { CreateJobSchema, type EdgeView, type JobDetail } from '../protocol/job.ts'
+import { CreateLassoJobSchema } from '../protocol/lasso.ts'
 import { toTfjsModel } from '../model/export.ts'
 import type { JobCore } from './core/job.ts'
+import type { LassoJob } from './core/lasso-job.ts'
 import type { DataRoots } from './data/index.ts'
 import type { DurableStore } from './durable/types.ts'
 import { ClockAheadError, NoHistoryError, type JobStore } from './store.ts'
@@ -82,21 +84,34 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots }: H
   app.get('/console', page('console.html'))
 
   app.get('/api/health', (_req, res) => {
-    res.json({ ok: true, jobs: store.jobs.size })
+    res.json({ ok: true, jobs: store.all().length })
   })
   app.get('/api/jobs', (_req, res) => {
-    res.json([...store.jobs.values()].map((j) => j.summary()))
+    res.json(store.all().map((j) => j.summary()))
   })
   app.post('/api/jobs', async (req, res) => {
     if (!operator(req, res)) return
-    const parsed = CreateJobSchema.safeParse(req.body ?? {})
+    const body = (req.body ?? {}) as { app?: unknown }
+    const lasso = body.app === 'lasso'
+    if (body.app !== undefined && body.app !== 'sgd' && !lasso) {
+      res.status(400).json(reject('ERR_BAD_MESSAGE', `app: sgd or lasso, got ${JSON.stringify(body.app)}`))
+      return
+    }
+    const { app: _app, ...rest } = body
+    const parsed = lasso ? CreateLassoJobSchema.safeParse(body) : CreateJobSchema.safeParse(rest)
     if (!parsed.success) {
       const i = parsed.error.issues[0]
       res.status(400).json(reject('ERR_BAD_MESSAGE', `${i.path.join('.') || 'body'}: ${i.message}`))
       return
     }
     try {
-      const job = await store.create(parsed.data, { roots: dataRoots })
+      if (lasso) {
+        const job = await store.createLasso(parsed.data as Parameters<JobStore['createLasso']>[0], { roots: dataRoots })
+        log.info({ job: job.id, app: 'lasso', data: job.info.dataset.name }, 'job created')
+        res.status(201).json(job.summary())
+        return
+      }
+      const job = await store.create(parsed.data as Parameters<JobStore['create']>[0], { roots: dataRoots })
       log.info({ job: job.id, data: parsed.data.data }, 'job created')
       res.status(201).json(job.summary())
     } catch (e) {
@@ -104,14 +119,52 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots }: H
       res.status(400).json(reject(code, (e as Error).message))
     }
   })
+  /** An SGD job by id; a Lasso job's id gets 409 (it has no model, its coefficients are at /beta). */
   const jobOr404 = (req: Request, res: Response): JobCore | undefined => {
-    const job = store.get(String(req.params.id))
-    if (!job) res.status(404).json(reject('ERR_UNKNOWN_JOB', `no job ${req.params.id}`))
+    const id = String(req.params.id)
+    const job = store.get(id)
+    if (!job && store.lasso.has(id)) res.status(409).json(reject('ERR_BAD_MESSAGE', `job ${id} is a Lasso job: it has no model; its coefficients are at /api/jobs/${id}/beta`))
+    else if (!job) res.status(404).json(reject('ERR_UNKNOWN_JOB', `no job ${id}`))
+    return job
+  }
+  const lassoOr404 = (req: Request, res: Response): LassoJob | undefined => {
+    const job = store.lasso.get(String(req.params.id))
+    if (!job) res.status(404).json(reject('ERR_UNKNOWN_JOB', `no Lasso job ${req.params.id}`))
     return job
   }
   app.get('/api/jobs/:id', (req, res) => {
+    const lasso = store.lasso.get(String(req.params.id))
+    if (lasso) {
+      res.json({ ...lasso.detail(), edge: store.edgeCounters(lasso.id) })
+      return
+    }
     const job = jobOr404(req, res)
     if (job) res.json(jobDetail(job, store.edgeCounters(job.id), store.durable))
+  })
+  // A Lasso job's column block: n rows × its columns, f32 little-endian, column-major.
+  app.get('/api/jobs/:id/blocks/:block', (req, res) => {
+    const bytes = store.lasso.get(req.params.id)?.blockBytes(Number(req.params.block))
+    if (!bytes) {
+      res.status(404).json(reject('ERR_UNKNOWN_JOB', `no block ${req.params.block} in Lasso job ${req.params.id}`))
+      return
+    }
+    res.set({ 'content-type': 'application/octet-stream', 'cache-control': 'public, max-age=3600, immutable' })
+    res.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+  })
+  // A Lasso job's coefficients: CSV (feature, β on the standardised features, β on the raw scale, and the intercept)
+  // or ?format=f32 (β on the standardised features, little-endian).
+  app.get('/api/jobs/:id/beta', (req, res) => {
+    const job = lassoOr404(req, res)
+    if (!job) return
+    res.set({ 'x-tabgrid-round': String(job.completed + 1), 'cache-control': 'no-store' })
+    if (req.query.format === 'f32') {
+      const f = Float32Array.from(job.beta)
+      res.set({ 'content-type': 'application/octet-stream', 'content-disposition': `attachment; filename="${job.id}-beta.f32"` })
+      res.send(Buffer.from(f.buffer))
+      return
+    }
+    res.set({ 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${job.id}-beta.csv"` })
+    res.send(betaCsv(job))
   })
   app.get('/api/jobs/:id/model', (req, res) => {
     const job = jobOr404(req, res)
@@ -202,6 +255,29 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots }: H
   // coordinator's CPU at 1,000 workers).
   app.use(express.static(clientDir, { index: false }))
   return app
+}
+
+/**
+ * β as CSV: a row per feature (its name, or x<j>) with the coefficient on the standardised feature and on the raw
+ * scale, then the intercept on the raw scale (where the data kept its scaling; the built-in generator's is already
+ * standard).
+ */
+export function betaCsv(job: LassoJob): string {
+  const { data, beta } = job
+  const sc = data.scaling
+  const name = (j: number) => {
+    const f = data.features?.[j] ?? `x${j}`
+    return /[",\n]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f
+  }
+  const lines = ['feature,beta,beta_raw']
+  let intercept = sc?.yMean ?? 0
+  for (let j = 0; j < beta.length; j++) {
+    const raw = sc ? (sc.xNorm[j] > 0 ? beta[j] / sc.xNorm[j] : 0) : beta[j]
+    if (sc) intercept -= sc.xMean[j] * raw
+    lines.push(`${name(j)},${beta[j]},${raw}`)
+  }
+  lines.push(`(intercept),0,${intercept}`)
+  return lines.join('\n') + '\n'
 }
 
 /** A model as the raw arena: little-endian f32, its layout and clock in headers, as a download. */

@@ -114,7 +114,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const timer = setInterval(() => {
     try {
       store.tick()
-      edge.prune(new Set([...store.jobs.values()].filter((j) => j.state !== 'done' && j.state !== 'failed').map((j) => j.id)))
+      edge.prune(new Set(store.all().filter((j) => j.state !== 'done' && j.state !== 'failed').map((j) => j.id)))
     } catch (e) {
       log.error({ err: e }, 'periodic tick failed')
     }

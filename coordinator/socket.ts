@@ -7,11 +7,12 @@ import { reject, type Rejection } from '../protocol/errors.ts'
 import { OVER_LIMIT_HELLO_TIMEOUT_MS } from '../protocol/limits.ts'
 import { ClientMessageSchemas, type ClientEvents, type ClientMessage, type ClientMessageType, type Msg, type ServerEvents } from '../protocol/messages.ts'
 import type { JobCore, Outbox } from './core/job.ts'
+import type { LassoJob } from './core/lasso-job.ts'
 import type { Edge, Origin } from './edge/edge.ts'
 import { ReadFlow } from './edge/flow.ts'
 import { readyDeadlineMs } from './edge/options.ts'
 import { SocketRate } from './edge/socket-rate.ts'
-import type { JobStore } from './store.ts'
+import type { AnyJob, JobStore } from './store.ts'
 
 interface SocketData {
   worker?: string
@@ -129,7 +130,7 @@ export function attachWorkers(io: WorkerServer, store: JobStore, out: SocketOutb
       const { worker, job } = socket.data
       if (!worker || !job) return
       out.sockets.delete(worker)
-      store.get(job)?.leave(worker)
+      store.any(job)?.leave(worker)
       log.info({ worker, job, why }, 'worker left')
     })
   })
@@ -139,7 +140,7 @@ export function attachWorkers(io: WorkerServer, store: JobStore, out: SocketOutb
     const { worker, job } = socket.data
     const x = r as Rejection | null
     if (!worker || !job || !x || x.ok !== false) return
-    store.get(job)?.defence.rejected(worker, type, x.code, x.reason)
+    store.any(job)?.defence.rejected(worker, type, x.code, x.reason)
   }
 
   /** Pays for a message from the socket's budget; over it, counts and logs the refusal, and closes a flooding socket. */
@@ -172,9 +173,10 @@ export function attachWorkers(io: WorkerServer, store: JobStore, out: SocketOutb
     const m = parsed.data as ClientMessage
     if (m.type !== type) return reject('ERR_BAD_MESSAGE', `event ${type} carries a ${m.type} message`)
     if (m.type === 'hello') return hello(socket, m)
-    const job = socket.data.job ? store.get(socket.data.job) : undefined
+    const job = socket.data.job ? store.any(socket.data.job) : undefined
     const worker = socket.data.worker
     if (!job || !worker || !job.members.has(worker)) return reject('ERR_NOT_JOINED', `${type} before hello`)
+    if (job.app === 'lasso') return lassoMessage(job, worker, m)
     const ready = job.members.get(worker)!.ready
     if (!ready && (m.type === 'lease' || m.type === 'update' || m.type === 'shard-done' || m.type === 'resend' || m.type === 'report')) {
       return reject('ERR_NOT_JOINED', `${type} before ready`)
@@ -198,10 +200,31 @@ export function attachWorkers(io: WorkerServer, store: JobStore, out: SocketOutb
         return job.resend(worker, m)
       case 'report':
         return job.report(worker, m)
+      case 'lasso-ready':
+      case 'lasso-hold':
+      case 'lasso-result':
+        return reject('ERR_BAD_MESSAGE', `${m.type}: job ${job.id} is an SGD job`)
       default: {
         const unreachable: never = m
         return unreachable
       }
+    }
+  }
+
+  /** A Lasso job's worker: its three messages (and stats, taken and ignored); SGD's are refused. */
+  function lassoMessage(job: LassoJob, worker: string, m: Exclude<ClientMessage, Msg<'hello'>>): unknown {
+    const ready = job.members.get(worker)!.ready
+    switch (m.type) {
+      case 'lasso-ready':
+        return ready ? reject('ERR_BAD_MESSAGE', 'lasso-ready twice') : job.ready(worker, m)
+      case 'lasso-hold':
+        return ready ? job.hold(worker, m) : reject('ERR_NOT_JOINED', 'lasso-hold before lasso-ready')
+      case 'lasso-result':
+        return ready ? job.result(worker, m) : reject('ERR_NOT_JOINED', 'lasso-result before lasso-ready')
+      case 'stats':
+        return { ok: true }
+      default:
+        return reject('ERR_BAD_MESSAGE', `${m.type}: job ${job.id} is a Lasso job`)
     }
   }
 
@@ -224,7 +247,7 @@ export function attachWorkers(io: WorkerServer, store: JobStore, out: SocketOutb
       socket.data.job = job.id
       out.sockets.set(worker, socket)
       log.info({ worker, job: job.id, address: origin.address, engine: m.engine, adapter: m.adapter }, 'worker joined')
-      const deadline = readyDeadlineMs(edge.settings, job.info.hyper.linkTimeoutMs)
+      const deadline = readyDeadlineMs(edge.settings, job.app === 'sgd' ? job.info.hyper.linkTimeoutMs : 0)
       socket.data.timers.push(setTimeout(() => readyExpired(socket, job, worker, deadline), deadline))
       socket.data.leaseAfter = edge.leaseAfter(job.id, worker, origin)
     }
@@ -240,7 +263,7 @@ export function attachWorkers(io: WorkerServer, store: JobStore, out: SocketOutb
     return false
   }
 
-  function readyExpired(socket: WorkerSocket, job: JobCore, worker: string, deadline: number): void {
+  function readyExpired(socket: WorkerSocket, job: AnyJob, worker: string, deadline: number): void {
     if (!socket.connected || job.members.get(worker)?.ready !== false) return
     edge.record(job.id, socket.data.origin, 'readyTimeouts', { worker, deadlineMs: deadline, code: 'ERR_READY_TIMEOUT' }, 'worker evicted: no ready in time')
     socket.emit('evicted', reject('ERR_READY_TIMEOUT', `not ready ${Math.round(deadline / 1000)} s after hello`))

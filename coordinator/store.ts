@@ -4,8 +4,11 @@ import { arenaBytes, arenaFromBytes, initParams } from '../model/params.ts'
 import { planModel, type ModelPlan } from '../model/plan.ts'
 import { ModelSpecError, parseModelSpec, presetSpec, type ModelSpec } from '../model/spec.ts'
 import { CreateJobSchema, type CreateJob } from '../protocol/job.ts'
+import { CreateLassoJobSchema, type CreateLassoJob } from '../protocol/lasso.ts'
 import { MAX_UPDATE_BYTES } from '../protocol/limits.ts'
 import { JobCore, type JobOptions, type Outbox, type ResumeState } from './core/job.ts'
+import { LassoJob } from './core/lasso-job.ts'
+import { confineRegressionSpec, loadRegression } from './data/regression.ts'
 import { StoreJournal } from './durable/journal.ts'
 import { modelAt, resumeState } from './durable/replay.ts'
 import type { DurableStore } from './durable/types.ts'
@@ -29,11 +32,19 @@ export interface CreateOptions {
 /** Most floats a batch's activations may take on a worker (every layer's output, kept for backward). */
 const MAX_BATCH_ACTIVATION_FLOATS = 64 * 1024 * 1024
 
+/** A job of any app: data-parallel SGD (JobCore) or model-parallel Lasso (LassoJob), told apart by `app`. */
+export type AnyJob = JobCore | LassoJob
+
 export class JobStore {
+  /** The SGD jobs. */
   readonly jobs = new Map<string, JobCore>()
+  /** The Lasso jobs (in memory only: a restart does not bring them back). */
+  readonly lasso = new Map<string, LassoJob>()
   /** Each job's creation spec, its data path resolved: what a rollback starts a new job from. */
   private readonly specs = new Map<string, CreateJob>()
   private readonly datasets = new Map<string, Promise<Dataset>>()
+  /** Job ids in creation order, both apps. */
+  private readonly order: string[] = []
 
   constructor(
     private readonly out: Outbox,
@@ -152,6 +163,28 @@ export class JobStore {
       if (resume) journal.lastSnapshot = resume.clock - 1
     }
     this.jobs.set(id, job)
+    this.order.push(id)
+    return job
+  }
+
+  /**
+   * A Lasso job from its spec: the regression set is loaded (a CSV path confined to `roots` when given) and
+   * standardised. Throws a DatasetError with a message for people.
+   */
+  async createLasso(input: Partial<CreateLassoJob>, opts: Pick<CreateOptions, 'roots'> = {}): Promise<LassoJob> {
+    const spec = CreateLassoJobSchema.parse({ ...input, app: 'lasso' })
+    const confine = opts.roots?.confine
+    const dataSpec = confine ? await confineRegressionSpec(spec.data, confine) : spec.data
+    const data = await loadRegression(dataSpec, { ...(spec.target !== undefined ? { target: spec.target } : {}), ...(spec.trainLimit ? { trainLimit: spec.trainLimit } : {}), ...(confine ? { confine } : {}) })
+    const id = `j-${randomBytes(4).toString('hex')}`
+    const job = new LassoJob(
+      { id, name: spec.name ?? `lasso on ${data.name}`, dataset: { name: data.name, n: data.n, p: data.p }, hyper: spec.hyper },
+      data,
+      this.out,
+      this.hooks.onEvent ? { onEvent: this.hooks.onEvent } : {},
+    )
+    this.lasso.set(id, job)
+    this.order.push(id)
     return job
   }
 
@@ -159,19 +192,29 @@ export class JobStore {
     return this.jobs.get(id)
   }
 
-  /** The job a volunteer who names none joins: the newest one still taking work. */
-  defaultJob(): JobCore | undefined {
-    const open = [...this.jobs.values()].filter((j) => j.state === 'running' || j.state === 'pending')
+  /** A job of either app. */
+  any(id: string): AnyJob | undefined {
+    return this.jobs.get(id) ?? this.lasso.get(id)
+  }
+
+  /** Every job, oldest first. */
+  all(): AnyJob[] {
+    return this.order.map((id) => this.any(id)!).filter((j) => j !== undefined)
+  }
+
+  /** The job a volunteer who names none joins: the newest one still taking work, of either app. */
+  defaultJob(): AnyJob | undefined {
+    const open = this.all().filter((j) => j.state === 'running' || j.state === 'pending')
     return open[open.length - 1]
   }
 
   tick(): void {
-    for (const j of this.jobs.values()) j.tick()
+    for (const j of this.all()) j.tick()
   }
 
   /** Every job's probation check (JobCore.watch): a few times a second. */
   watch(): void {
-    for (const j of this.jobs.values()) j.watch()
+    for (const j of this.all()) j.watch()
   }
 
   /** What the socket edge refused or held back for a job: rate limits, address caps, deadlines, bans, back-offs. */

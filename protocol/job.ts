@@ -128,6 +128,7 @@ export interface CommView {
 
 /** One row of GET /api/jobs. */
 export interface JobSummary {
+  app: 'sgd'
   id: string
   name: string
   state: JobState

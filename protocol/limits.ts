@@ -13,6 +13,10 @@ export const MAX_ID_LENGTH = 64
 export const MAX_SDP_LENGTH = 32 * 1024
 export const MAX_CANDIDATE_LENGTH = 2048
 export const MAX_BATCH = 4096
+/** Coordinates one Lasso worker may be given in a round (`hyper.picks`). */
+export const MAX_LASSO_PICKS = 256
+/** Column blocks one Lasso job may have (and a `lasso-hold` may name). */
+export const MAX_LASSO_BLOCKS = 65_536
 /** A fast worker's updates carry up to this many times the job's B rows (a slow one's down to 1): protocol/job.ts. */
 export const ROWS_SPREAD = 4
 /** Leases a worker holds at most: the shard it trains on and the next, fetched meanwhile (`lease` with `ahead`). */

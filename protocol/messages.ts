@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { Binary } from './bytes.ts'
 import type { Rejection } from './errors.ts'
 import type { CommView, JobInfo } from './job.ts'
+import { LassoMessageSchemas, type LassoJobInfo, type LassoReplies, type LassoServerEvents } from './lasso.ts'
 import {
   MAX_BATCH,
   MAX_CANDIDATE_LENGTH,
@@ -111,6 +112,7 @@ export const ClientMessageSchemas = {
   report: ReportSchema,
   link: LinkSchema,
   stats: StatsSchema,
+  ...LassoMessageSchemas,
 } as const
 export type ClientMessageType = keyof typeof ClientMessageSchemas
 export type ClientMessage = { [T in ClientMessageType]: z.infer<(typeof ClientMessageSchemas)[T]> }[ClientMessageType]
@@ -217,9 +219,28 @@ export interface LeaseGrant {
   holdMs: number
 }
 
+/** An SGD job's answer to hello: the job, the peers to link with, the tensors' paths. */
+export interface SgdHello {
+  ok: true
+  app: 'sgd'
+  workerId: string
+  job: JobInfo
+  peers: string[]
+  paths: CommView
+}
+
+/** A Lasso job's answer to hello. */
+export interface LassoHello {
+  ok: true
+  app: 'lasso'
+  workerId: string
+  job: LassoJobInfo
+}
+
 /** Acks: what each request answers when it succeeds. */
-export interface Replies {
-  hello: { ok: true; workerId: string; job: JobInfo; peers: string[]; paths: CommView }
+export interface Replies extends LassoReplies {
+  /** By the job's app: a Lasso job's worker goes on with `lasso-ready` (protocol/lasso.ts). */
+  hello: SgdHello | LassoHello
   signal: { ok: true }
   ready: { ok: true } & Snapshot
   lease: { ok: true; lease: LeaseGrant | null; done: boolean }
@@ -234,7 +255,7 @@ export interface Replies {
 export type Reply<T extends ClientMessageType> = Replies[T] | Rejection
 
 /** Events the coordinator pushes to workers. */
-export interface ServerEvents {
+export interface ServerEvents extends LassoServerEvents {
   'peer-joined': (m: { worker: string }) => void
   'peer-left': (m: { worker: string; last: number }) => void
   signal: (m: { from: string; data: SignalData }) => void

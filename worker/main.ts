@@ -9,6 +9,7 @@ import { CoordinatorLink, REQUEST_TIMEOUT_MS, type WorkerSocket } from '../clien
 import type { MeshOptions } from '../client/transport/peer-mesh.ts'
 import { afterSession } from '../client/train/rejoin.ts'
 import { Session, type Backend } from '../client/train/session.ts'
+import { lassoJob, sgdJob, type WorkerStatus } from '../client/train/status.ts'
 import { arenaBytes } from '../model/params.ts'
 import { ERROR_CODES, TabgridError, type ErrorCode } from '../protocol/errors.ts'
 import { openNodeGpu } from './gpu.ts'
@@ -73,6 +74,22 @@ async function fetchShard(server: URL, url: string): Promise<ArrayBuffer> {
     throw new TabgridError(code, `shard ${target.pathname}: HTTP ${r.status}${body.reason ? ` (${body.reason})` : ''}`)
   }
   return r.arrayBuffer()
+}
+
+/** The engine a session computes with: its Lasso worker's, its SGD engine's, or the backend's guess before either. */
+function engineOf(session: Session, backend: Backend): 'webgpu' | 'cpu' {
+  return session.lasso?.kind ?? session.engine?.kind ?? backend.kind
+}
+
+/** The line said once a session has its job (s.job is set). */
+function joinedLine(s: WorkerStatus, origin: string): string {
+  const lasso = lassoJob(s)
+  if (lasso) {
+    const h = lasso.hyper
+    return `joined Lasso job ${lasso.id} (${lasso.name}) as worker ${s.workerId} on ${origin}: ${lasso.dataset.n} × ${lasso.dataset.p}, λ=${lasso.lambda.toPrecision(4)}, ${h.scheduler} scheduler, s=${h.staleness}, ${lasso.blocks.count} blocks of ${lasso.blocks.columns} columns`
+  }
+  const job = sgdJob(s)!
+  return `joined job ${job.id} (${job.name}) as worker ${s.workerId} on ${origin}: B=${job.hyper.batch}, s=${job.hyper.staleness}, ${job.hyper.epochs} epochs, no WebRTC (peers' updates come through the relay)`
 }
 
 function parseServer(s: string): URL | null {
@@ -149,7 +166,7 @@ export const runWorker: RunWorker = async (opts: WorkerOptions, output: WorkerOu
           announced = true
           lastWait = ''
           if (opts.once) stuck ??= s.job.id
-          output.err(`joined job ${s.job.id} (${s.job.name}) as worker ${s.workerId} on ${server.origin}: B=${s.job.hyper.batch}, s=${s.job.hyper.staleness}, ${s.job.hyper.epochs} epochs, no WebRTC (peers' updates come through the relay)`)
+          output.err(joinedLine(s, server.origin))
         },
       })
       current = session
@@ -157,7 +174,7 @@ export const runWorker: RunWorker = async (opts: WorkerOptions, output: WorkerOu
       const timer = setInterval(() => {
         const s = session.status
         if (!s.job || s.phase === 'connecting' || s.phase === 'linking') return
-        const line = statusLine(s, session.engine?.kind ?? engine.backend.kind)
+        const line = statusLine(s, engineOf(session, engine.backend))
         output.err(line.human)
         if (opts.json) output.out(JSON.stringify(line.json))
       }, everyMs)
@@ -172,10 +189,11 @@ export const runWorker: RunWorker = async (opts: WorkerOptions, output: WorkerOu
       socket.disconnect()
       const s = session.status
       const done = s.phase === 'done' && !stopped
-      const report: SessionEndReport = { status: s, engine: session.engine?.kind ?? engine.backend.kind, outcome: stopped ? 'left' : done ? 'done' : 'error', ...(error ? { error } : {}) }
+      const report: SessionEndReport = { status: s, engine: engineOf(session, engine.backend), outcome: stopped ? 'left' : done ? 'done' : 'error', ...(error ? { error } : {}) }
       if (done) {
         jobsDone++
-        if (opts.saveModel && s.job) {
+        // a Lasso worker holds no model (β is the coordinator's): nothing to save
+        if (opts.saveModel && s.job && s.app === 'sgd') {
           const model = await session.readModel()
           const file = opts.saveModel.replaceAll('{job}', s.job.id)
           writeFileSync(file, arenaBytes(model))

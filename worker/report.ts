@@ -1,5 +1,6 @@
-// The worker's lines: progress for people on stderr, and the same as JSON objects on stdout for scripts (--json).
-import type { WorkerStatus } from '../client/train/status.ts'
+// The worker's lines: progress for people on stderr, and the same as JSON objects on stdout for scripts (--json);
+// an SGD job's clocks and samples, a Lasso job's rounds, blocks and coordinate updates.
+import type { LassoStatus, WorkerStatus } from '../client/train/status.ts'
 
 export interface Line {
   human: string
@@ -8,6 +9,7 @@ export interface Line {
 
 /** One progress line: where the worker is in its job, how fast, and what it moves. */
 export function statusLine(s: WorkerStatus, engine: 'webgpu' | 'cpu'): Line {
+  if (s.lasso) return lassoStatusLine(s, s.lasso, engine)
   const peers = Object.keys(s.peers).length
   const loss = s.lastLoss === null ? '–' : s.lastLoss.toFixed(4)
   return {
@@ -52,6 +54,7 @@ export interface SessionEndReport {
 export function endLine(r: SessionEndReport): Line {
   const s = r.status
   const what = r.outcome === 'done' ? 'done' : r.outcome === 'left' ? 'left' : `stopped: ${r.error?.message ?? s.error}`
+  if (s.lasso) return lassoEndLine(r, s.lasso, what)
   const loss = s.lastLoss === null ? '' : `, last batch loss ${s.lastLoss.toFixed(4)}`
   const saved = r.saved ? `; model saved to ${r.saved.file} (${r.saved.params} f32, little-endian)` : ''
   return {
@@ -73,4 +76,40 @@ export function endLine(r: SessionEndReport): Line {
       ...(r.saved ? { saved: r.saved.file, params: r.saved.params } : {}),
     },
   }
+}
+
+/** A Lasso worker's progress line. */
+function lassoStatusLine(s: WorkerStatus, l: LassoStatus, engine: 'webgpu' | 'cpu'): Line {
+  return {
+    human: [
+      `Lasso job ${s.job?.id} · worker ${s.workerId} · ${s.phase}`,
+      `round ${l.round} (residual after ${l.view})`,
+      `${l.blocks.length} block${l.blocks.length === 1 ? '' : 's'} (${l.columns} columns)`,
+      `${l.tasks} tasks, ${l.updates} coordinate updates`,
+      engine,
+    ].join(' · '),
+    json: { type: 'status', app: 'lasso', job: s.job?.id, worker: s.workerId, phase: s.phase, engine, ...lassoFields(l) },
+  }
+}
+
+/** A Lasso worker's line at the end of its session. */
+function lassoEndLine(r: SessionEndReport, l: LassoStatus, what: string): Line {
+  const s = r.status
+  return {
+    human: `Lasso job ${s.job?.id} ${what}: worker ${s.workerId}, ${l.tasks} tasks, ${l.updates} coordinate updates, last round ${l.round}, ${l.blocks.length} blocks held (${l.columns} columns); β is kept by the coordinator`,
+    json: {
+      type: 'end',
+      app: 'lasso',
+      job: s.job?.id,
+      worker: s.workerId,
+      outcome: r.outcome,
+      ...(r.error ? { error: { code: r.error.code ?? null, reason: r.error.message } } : {}),
+      engine: r.engine,
+      ...lassoFields(l),
+    },
+  }
+}
+
+function lassoFields(l: LassoStatus): Record<string, unknown> {
+  return { round: l.round, view: l.view, tasks: l.tasks, updates: l.updates, blocks: [...l.blocks], columns: l.columns, lambda: l.lambda }
 }

@@ -34,10 +34,13 @@ export function standardise(
     throw new RangeError(`standardise: ${features.length} feature names for ${p} columns`)
   }
   const x = new Float32Array(n * p)
+  const xMean = new Float64Array(p)
+  const xNorm = new Float64Array(p)
   for (let j = 0; j < p; j++) {
-    if (!standardiseColumn(xColumnMajor, j * n, n, x)) {
-      throw new RangeError(`standardise: column ${j}${features ? ` (${features[j]})` : ''} has a non-finite value`)
-    }
+    const c = standardiseColumn(xColumnMajor, j * n, n, x)
+    if (!c) throw new RangeError(`standardise: column ${j}${features ? ` (${features[j]})` : ''} has a non-finite value`)
+    xMean[j] = c.mean
+    xNorm[j] = c.norm
   }
   let sum = 0
   for (let i = 0; i < n; i++) sum += y[i]
@@ -45,14 +48,16 @@ export function standardise(
   const mean = sum / n
   const yc = new Float32Array(n)
   for (let i = 0; i < n; i++) yc[i] = y[i] - mean
-  return features === undefined ? { name, n, p, x, y: yc } : { name, n, p, x, y: yc, features: features.slice() }
+  const scaling = { xMean, xNorm, yMean: mean }
+  return features === undefined ? { name, n, p, x, y: yc, scaling } : { name, n, p, x, y: yc, features: features.slice(), scaling }
 }
 
 /**
  * Centres and scales `src[offset .. offset+n)` to unit norm into `out` at the same offset, in float64. A column whose
- * centred norm is at rounding level of its magnitude (a constant column) becomes zeros. False on a non-finite value.
+ * centred norm is at rounding level of its magnitude (a constant column) becomes zeros (norm 0). Null on a non-finite
+ * value.
  */
-function standardiseColumn(src: ArrayLike<number>, offset: number, n: number, out: Float32Array): boolean {
+function standardiseColumn(src: ArrayLike<number>, offset: number, n: number, out: Float32Array): { mean: number; norm: number } | null {
   const end = offset + n
   let sum = 0
   let maxAbs = 0
@@ -62,7 +67,7 @@ function standardiseColumn(src: ArrayLike<number>, offset: number, n: number, ou
     const a = v < 0 ? -v : v
     if (a > maxAbs) maxAbs = a
   }
-  if (!Number.isFinite(sum) || !Number.isFinite(maxAbs)) return false
+  if (!Number.isFinite(sum) || !Number.isFinite(maxAbs)) return null
   const mean = sum / n
   let ss = 0
   for (let i = offset; i < end; i++) {
@@ -72,11 +77,11 @@ function standardiseColumn(src: ArrayLike<number>, offset: number, n: number, ou
   const norm = Math.sqrt(ss)
   if (!(norm > 1e-12 * maxAbs * Math.sqrt(n))) {
     out.fill(0, offset, end)
-    return true
+    return { mean, norm: 0 }
   }
   const scale = 1 / norm
   for (let i = offset; i < end; i++) out[i] = (src[i] - mean) * scale
-  return true
+  return { mean, norm }
 }
 
 /** Options of the built-in generator; see {@link correlatedData}. */

@@ -5,13 +5,24 @@ import { column, type RegressionData } from './types.ts'
 
 /** Picks the coordinates of a round and learns from how much each one moved. */
 export interface Scheduler {
-  /** Up to `count` distinct coordinates to update in parallel in round `round` (0-based). */
-  pick(round: number, count: number): number[]
+  /**
+   * Up to `count` distinct coordinates to update in parallel in round `round` (0-based); on the grid, only those
+   * `within` allows (columns held by a ready worker, not in flight), and for sap, independent of `within.busy` too
+   * (coordinates of rounds still in flight).
+   */
+  pick(round: number, count: number, within?: PickLimits): number[]
   /** Coordinate j moved by `delta` when it was last updated. */
   observe(j: number, delta: number): void
 }
 
 export type SchedulerKind = 'sap' | 'shotgun' | 'sequential'
+
+/** Where a grid round may pick from: the coordinator's view of which columns can be updated now. */
+export interface PickLimits {
+  eligible(j: number): boolean
+  /** Coordinates being updated in rounds in flight. */
+  busy?: readonly number[]
+}
 
 export interface SchedulerOptions {
   /** Seed of the scheduler's randomness (sap, shotgun). Default 1. */
@@ -126,23 +137,34 @@ export class SapScheduler implements Scheduler {
     return this.tree.get(j)
   }
 
-  pick(_round: number, count: number): number[] {
+  pick(_round: number, count: number, within?: PickLimits): number[] {
     const pool = Math.min(this.d.p, Math.ceil(count * this.oversample))
     const drawn: number[] = []
     const weights: number[] = []
-    while (drawn.length < pool && this.tree.total > 0) {
+    const skipped: number[] = []
+    const skippedWeights: number[] = []
+    // ineligible draws are set aside (and tried no more this round), up to a bound where few columns are eligible
+    for (let tries = 0; drawn.length < pool && this.tree.total > 0 && tries < 4 * pool + 64; tries++) {
       const j = this.tree.sample(this.rand())
-      drawn.push(j)
-      weights.push(this.tree.get(j))
+      const w = this.tree.get(j)
       this.tree.set(j, 0) // without replacement within the round
+      if (within && !within.eligible(j)) {
+        skipped.push(j)
+        skippedWeights.push(w)
+        continue
+      }
+      drawn.push(j)
+      weights.push(w)
     }
     for (let i = 0; i < drawn.length; i++) this.tree.set(drawn[i], weights[i])
+    for (let i = 0; i < skipped.length; i++) this.tree.set(skipped[i], skippedWeights[i])
     const order = drawn.map((_, i) => i).sort((a, b) => weights[b] - weights[a])
     const kept: number[] = []
+    const busy = within?.busy ?? []
     for (const i of order) {
       if (kept.length >= count) break
       const j = drawn[i]
-      if (kept.every((k) => this.independent(j, k))) kept.push(j)
+      if (kept.every((k) => this.independent(j, k)) && busy.every((k) => this.independent(j, k))) kept.push(j)
     }
     return kept
   }
@@ -174,32 +196,45 @@ export class ShotgunScheduler implements Scheduler {
     this.rand = mulberry32(opts.seed ?? 1)
   }
 
-  pick(_round: number, count: number): number[] {
+  pick(_round: number, count: number, within?: PickLimits): number[] {
     const perm = this.perm
-    const m = Math.min(count, perm.length)
-    for (let i = 0; i < m; i++) {
+    const out: number[] = []
+    // a partial Fisher–Yates shuffle, passing over ineligible columns
+    for (let i = 0; i < perm.length && out.length < count; i++) {
       const k = i + Math.floor(this.rand() * (perm.length - i))
       const t = perm[i]
       perm[i] = perm[k]
       perm[k] = t
+      if (!within || within.eligible(perm[i])) out.push(perm[i])
     }
-    return Array.from(perm.subarray(0, m))
+    return out
   }
 
   observe(): void {}
 }
 
 /**
- * Plain cyclic coordinate descent: coordinate `round mod p`, one per round whatever the count.
+ * Plain cyclic coordinate descent: coordinates 0, 1, …, p − 1, 0, … one per round whatever the count.
  *
  * @example
- * new SequentialScheduler(3).pick(4, 8) // [1]
+ * const s = new SequentialScheduler(3)
+ * s.pick(0, 8) // [0]
+ * s.pick(1, 8) // [1]
  */
 export class SequentialScheduler implements Scheduler {
+  /** The next coordinate in cyclic order (on the grid, ineligible ones are passed over and come up next cycle). */
+  private next = 0
+
   constructor(private readonly p: number) {}
 
-  pick(round: number, count: number): number[] {
-    return count > 0 && this.p > 0 ? [round % this.p] : []
+  pick(_round: number, count: number, within?: PickLimits): number[] {
+    if (count <= 0 || this.p === 0) return []
+    for (let tries = 0; tries < this.p; tries++) {
+      const j = this.next
+      this.next = (this.next + 1) % this.p
+      if (!within || within.eligible(j)) return [j]
+    }
+    return []
   }
 
   observe(): void {}

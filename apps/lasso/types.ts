@@ -17,6 +17,11 @@ export interface RegressionData {
   y: Float32Array
   /** Feature names (a CSV's header), when known. */
   features?: string[]
+  /**
+   * How the raw data was standardised: column j was (raw − xMean[j]) / xNorm[j] (xNorm 0: a constant column, zeroed),
+   * y was raw − yMean. A coefficient on the raw scale is βⱼ / xNorm[j]; the intercept yMean − Σ xMean[j]·βⱼ / xNorm[j].
+   */
+  scaling?: { xMean: Float64Array; xNorm: Float64Array; yMean: number }
 }
 
 /** Column j of X (a view, no copy). */

@@ -47,16 +47,18 @@ export function engineLabel(d: EngineDecision | RaceResult): string {
 }
 
 /**
- * The session's engine factory for a decision; `device` is needed (and only used) for WebGPU. A timed decision makes
+ * The session's engine factory for a decision; `device` is needed (and only used) for WebGPU, and is kept as the
+ * backend's `device` (a Lasso job's kernel runs on it). A timed decision makes
  * both engines for the job's model, times a step on each (engine-race.ts) and keeps the faster; `onTimed` hears the
  * result (the page and the worker say which engine and why).
  */
 export function backendFor(kind: EngineDecision['kind'], device?: GPUDevice, onTimed?: (r: RaceResult) => void): Backend {
   if (kind === 'cpu') return { kind, create: createCpuEngine }
   if (!device) throw new TabgridError('ERR_NO_WEBGPU', 'the WebGPU engine needs a device')
-  if (!onTimed) return { kind, create: (plan) => createGpuEngine(device, plan) }
+  if (!onTimed) return { kind, device, create: (plan) => createGpuEngine(device, plan) }
   return {
     kind,
+    device,
     async create(plan, batch) {
       const r = await raceEngines([() => createGpuEngine(device, plan), () => createCpuEngine(plan)], plan, batch)
       onTimed(r)

@@ -1,13 +1,16 @@
 // A volunteer worker's session on one job: join, link to peers, train, and one destroy(err) that frees everything
-// it holds (GPU engine, data channels, timers, the coordinator link) whatever ended the work.
+// it holds (GPU engine, data channels, timers, the coordinator link) whatever ended the work. A Lasso job's session
+// hands the work to a LassoWorker (client/lasso/worker.ts) after hello.
 import { planModel, type ModelPlan } from '../../model/plan.ts'
 import { arenaFromBytes } from '../../model/params.ts'
 import type { Path } from '../../model/update.ts'
 import { asBytes } from '../../protocol/bytes.ts'
 import { TabgridError } from '../../protocol/errors.ts'
 import { maxRowsOf, type CommView, type JobInfo } from '../../protocol/job.ts'
+import type { LassoJobInfo } from '../../protocol/lasso.ts'
 import type { ClockTime, ClockView } from '../../protocol/messages.ts'
 import type { Engine } from '../gpu/engine.ts'
+import { LassoWorker } from '../lasso/worker.ts'
 import type { CoordinatorLink } from '../transport/coordinator.ts'
 import { sha256Hex } from '../transport/digest.ts'
 import { PeerMesh, type MeshOptions } from '../transport/peer-mesh.ts'
@@ -23,12 +26,15 @@ export interface Backend {
   /** The engine, or the first guess where `create` times both (hello says it; ready says the one made). */
   kind: Engine['kind']
   create(plan: ModelPlan, batch: number): Engine | Promise<Engine>
+  /** The device of a WebGPU backend: a Lasso job's coordinate steps run on it (without it, on the CPU). */
+  device?: GPUDevice
 }
 
 export interface SessionDeps {
   backend: Backend
   link: CoordinatorLink
   Peer: MeshOptions['Peer']
+  /** GET of a shard's (or a Lasso column block's) URL, relative to the coordinator. */
   fetchShard(url: string): Promise<ArrayBuffer>
   jobId?: string
   /** false: no WebRTC; updates go through the coordinator (for networks that block data channels). */
@@ -40,7 +46,8 @@ export interface SessionDeps {
 
 /**
  * One volunteer worker on one job. `run()` trains until the job is done, `leave()` is called or a fatal error
- * (`destroy(err)`) ends it; either way everything the session holds is released once.
+ * (`destroy(err)`) ends it; either way everything the session holds is released once. On a Lasso job (hello's
+ * answer says `app: 'lasso'`) no engine, plan, mesh or inbox is made: `lasso` does the work, under the same contract.
  *
  * @example
  * const s = new Session({ backend, link: new CoordinatorLink(io()), Peer: SimplePeer, fetchShard })
@@ -54,6 +61,8 @@ export class Session implements LoopHost {
   engine!: Engine
   mesh!: PeerMesh
   inbox!: Inbox
+  /** The worker of a Lasso job; null for SGD. */
+  lasso: LassoWorker | null = null
   private me = ''
   private clockView: ClockView = { min: 0, last: {} }
   private comm: CommView | null = null
@@ -77,19 +86,24 @@ export class Session implements LoopHost {
   async run(): Promise<void> {
     try {
       await this.join()
-      await this.loop.train()
-      await this.loop.catchUp()
-      if (this.running()) {
-        // the model this tab ends with stays readable after the engine's GPU memory is freed
-        this.finalModel = await this.engine.readModel()
-        this.setPhase('done')
+      if (this.lasso) {
+        await this.lasso.run()
+        this.running() // throws the error that ended it, if one did
+      } else {
+        await this.loop.train()
+        await this.loop.catchUp()
+        if (this.running()) {
+          // the model this tab ends with stays readable after the engine's GPU memory is freed
+          this.finalModel = await this.engine.readModel()
+          this.setPhase('done')
+        }
       }
     } catch (err) {
       if (this.left) return
       this.destroy(err instanceof Error ? err : new Error(String(err)))
       throw this.fatal
     } finally {
-      if (!this.left && !this.fatal) await this.sendStats()
+      if (!this.left && !this.fatal && !this.lasso) await this.sendStats()
       // our last updates may still be on their way to peers: let the data channels drain before closing them
       await this.mesh?.flush()
       this.destroy()
@@ -103,8 +117,14 @@ export class Session implements LoopHost {
     this.destroy()
   }
 
-  /** The model this tab holds: the engine's while it works, the copy taken at the end once the job is done. */
+  /**
+   * The model this tab holds: the engine's while it works, the copy taken at the end once the job is done. A Lasso
+   * worker holds none (β is the coordinator's): a TabgridError says so.
+   */
   async readModel(): Promise<Float32Array> {
+    if (this.status.app === 'lasso') {
+      throw new TabgridError('ERR_BAD_MESSAGE', 'a Lasso worker holds no model: β is kept by the coordinator; download it from the coordinator')
+    }
     if (this.finalModel) return this.finalModel.slice()
     if (this.destroyed) throw new TabgridError('ERR_JOB_CLOSED', 'this session ended before the job was done; its model is gone')
     return this.engine.readModel()
@@ -112,7 +132,8 @@ export class Session implements LoopHost {
 
   /**
    * The one teardown path: records the error (if any) as the tab's error, wakes the loop so it stops, and frees the
-   * engine's GPU memory, the data channels, the stats timer and the coordinator link. Safe to call more than once.
+   * engine's GPU memory (or the Lasso worker's), the data channels, the stats timer and the coordinator link. Safe to
+   * call more than once.
    */
   destroy(err?: Error): void {
     if (err && !this.fatal && !this.left) {
@@ -125,6 +146,7 @@ export class Session implements LoopHost {
     clearInterval(this.statsTimer)
     this.mesh?.destroy()
     this.engine?.destroy()
+    this.lasso?.destroy(this.left ? undefined : this.fatal ?? undefined)
     this.deps.link.close()
     this.notify()
   }
@@ -182,14 +204,17 @@ export class Session implements LoopHost {
   /**
    * Wraps an event handler: events that arrive before the hello reply is processed (socket.io may run them first)
    * wait until the model and inbox exist; an error in a handler ends the session instead of escaping into socket.io.
+   * On a Lasso job the SGD handlers do nothing (`anyApp`: the handler runs for both apps).
    */
-  private guard<A extends unknown[]>(fn: (...a: A) => void): (...a: A) => void {
+  private guard<A extends unknown[]>(fn: (...a: A) => void, anyApp = false): (...a: A) => void {
+    const skip = () => !anyApp && this.status.app === 'lasso'
     return (...a) => {
       if (this.destroyed) return
       if (this.deferred) {
-        this.deferred.push(() => fn(...a))
+        this.deferred.push(() => void (skip() || fn(...a)))
         return
       }
+      if (skip()) return
       try {
         fn(...a)
       } catch (e) {
@@ -243,9 +268,11 @@ export class Session implements LoopHost {
     link.on(
       'job',
       this.guard(({ state }) => {
-        this.job.state = state
+        if (this.lasso) return // it has its own handler, in order with its other events
+        // the job of either app until a LassoWorker exists (the SGD job is this.job)
+        this.status.job!.state = state
         this.notify()
-      }),
+      }, true),
     )
     link.on('evicted', (r) => this.destroy(new TabgridError(r.code, r.reason)))
     // the refusal of an update sent without an ack (Loop): the same as a refused ack, the work stops
@@ -257,6 +284,10 @@ export class Session implements LoopHost {
       ...(this.deps.adapter ? { adapter: this.deps.adapter.slice(0, 256) } : {}),
       ...(this.deps.agent ? { agent: this.deps.agent.slice(0, 256) } : {}),
     })
+    if (hello.app === 'lasso') {
+      this.joinLasso(hello.workerId, hello.job)
+      return
+    }
     this.job = hello.job
     this.me = hello.workerId
     this.plan = planModel(this.job.model, this.job.dataset)
@@ -303,6 +334,21 @@ export class Session implements LoopHost {
     this.inbox.start(snap)
     this.status.clock = snap.clock
     this.statsTimer = setInterval(() => void this.sendStats(), STATS_EVERY_MS)
+  }
+
+  /** After a Lasso job's hello: the events held back are run (the SGD ones do nothing), then a LassoWorker takes over. */
+  private joinLasso(workerId: string, job: LassoJobInfo): void {
+    const { backend, link } = this.deps
+    this.me = workerId
+    this.status.workerId = workerId
+    this.status.app = 'lasso'
+    this.status.job = job
+    for (const f of this.deferred!.splice(0)) f()
+    this.deferred = null
+    // left (or lost the coordinator) as hello was answered: no GPU buffers are made
+    if (this.destroyed) throw this.fatal ?? new TabgridError('ERR_JOB_CLOSED', 'the session ended as it joined')
+    const engine = backend.kind === 'webgpu' && backend.device ? backend.device : 'cpu'
+    this.lasso = new LassoWorker({ link, job, engine, fetchBlock: (url) => this.deps.fetchShard(url), status: this.status, onStatus: () => this.notify() })
   }
 
   /** The min moved (a `clock` event, or the view an aggregate carries). */

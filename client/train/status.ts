@@ -1,11 +1,34 @@
-// What a worker shows about itself: phase, clocks, throughput, peers and bytes; and a samples/s meter.
+// What a worker shows about itself: phase, clocks, throughput, peers and bytes (or a Lasso job's rounds and blocks);
+// and a samples/s meter.
 import type { JobInfo } from '../../protocol/job.ts'
+import type { LassoJobInfo } from '../../protocol/lasso.ts'
 import type { ClockTime, LinkState, WorkerBytes } from '../../protocol/messages.ts'
+
+/** A Lasso worker's progress (client/lasso/worker.ts). */
+export interface LassoStatus {
+  /** The newest round this worker knows of: of a task it answered, or of a residual change it applied. */
+  round: number
+  /** The newest round whose residual change it applied (the view its results state); −1: none. */
+  view: number
+  /** Tasks answered. */
+  tasks: number
+  /** Coordinate updates computed (picks over all tasks). */
+  updates: number
+  /** The column blocks it holds, in column order. */
+  blocks: number[]
+  /** Columns of X it holds. */
+  columns: number
+  lambda: number
+}
 
 export interface WorkerStatus {
   phase: 'starting' | 'connecting' | 'linking' | 'waiting' | 'training' | 'waiting-slowest' | 'waiting-updates' | 'idle' | 'done' | 'left' | 'error'
   workerId: string
-  job: JobInfo | null
+  /** The job's app, known from hello's answer ('sgd' until then). */
+  app: 'sgd' | 'lasso'
+  job: JobInfo | LassoJobInfo | null
+  /** A Lasso job's progress; null for SGD. */
+  lasso: LassoStatus | null
   clock: number
   lastUpdateClock: number
   minClock: number
@@ -45,7 +68,9 @@ export function initialStatus(): WorkerStatus {
   return {
     phase: 'starting',
     workerId: '',
+    app: 'sgd',
     job: null,
+    lasso: null,
     clock: 0,
     lastUpdateClock: -1,
     minClock: 0,
@@ -70,6 +95,20 @@ export function initialStatus(): WorkerStatus {
     clipped: 0,
     time: { clocks: 0, rows: 0, engineMs: 0, sendMs: 0, applyMs: 0, waitMs: 0, otherMs: 0 },
   }
+}
+
+function isLasso(job: JobInfo | LassoJobInfo): job is LassoJobInfo {
+  return 'app' in job && job.app === 'lasso'
+}
+
+/** The job, where it is a Lasso one. */
+export function lassoJob(s: WorkerStatus): LassoJobInfo | null {
+  return s.job && isLasso(s.job) ? s.job : null
+}
+
+/** The job, where it is an SGD one. */
+export function sgdJob(s: WorkerStatus): JobInfo | null {
+  return s.job && !isLasso(s.job) ? s.job : null
 }
 
 /** Samples per second over a sliding window. */

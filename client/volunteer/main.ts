@@ -6,7 +6,7 @@ import { backendFor, decideEngine, engineLabel, type EngineAsk, type GpuFound } 
 import { CoordinatorLink, type WorkerSocket } from '../transport/coordinator.ts'
 import { afterSession } from '../train/rejoin.ts'
 import { Session, type Backend } from '../train/session.ts'
-import type { WorkerStatus } from '../train/status.ts'
+import { lassoJob, sgdJob, type WorkerStatus } from '../train/status.ts'
 import { bytes, el, setText } from './dom.ts'
 
 /** The engine: WebGPU where the browser has it; the CPU kernels without it, or when the URL says ?engine=cpu. */
@@ -53,7 +53,9 @@ function render(s: WorkerStatus): void {
   pending = true
   requestAnimationFrame(() => {
     pending = false
-    const job = s.job
+    showApp(s.app)
+    if (renderLasso(s)) return finish(s)
+    const job = sgdJob(s)
     setText('job', job ? `${job.name} (${job.id}) · B=${job.hyper.batch} · s=${job.hyper.staleness}` : 'connecting…')
     setText('lr', s.lr ? s.lr.toPrecision(3) : '–')
     const paths = Object.entries(s.paths)
@@ -80,11 +82,40 @@ function render(s: WorkerStatus): void {
       return tr
     })
     el('peers').replaceChildren(...(rows.length ? rows : [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="2">none yet</td>' })]))
-    if (waitingForJob) return
-    if (s.phase === 'error') notice(`Stopped: ${s.error}`, true)
-    else if (s.phase === 'done') notice('The job is done. Thank you for lending your GPU!')
-    else if (s.error) notice(s.error, true)
+    finish(s)
   })
+}
+
+/** The notice for how the work ended (or an error it met), unless the tab is waiting for a job. */
+function finish(s: WorkerStatus): void {
+  if (waitingForJob) return
+  if (s.phase === 'error') notice(`Stopped: ${s.error}`, true)
+  else if (s.phase === 'done') notice('The job is done. Thank you for lending your GPU!')
+  else if (s.error) notice(s.error, true)
+}
+
+let shownApp: WorkerStatus['app'] = 'sgd'
+/** Shows the rows of the job's app and hides the other's (SGD's clocks, shards, peers; Lasso's rounds and blocks). */
+function showApp(app: WorkerStatus['app']): void {
+  if (app === shownApp) return
+  shownApp = app
+  for (const e of document.querySelectorAll<HTMLElement>('.sgd-only')) e.hidden = app !== 'sgd'
+  for (const e of document.querySelectorAll<HTMLElement>('.lasso-only')) e.hidden = app !== 'lasso'
+}
+
+/** A Lasso job's lines: the job (λ, scheduler, staleness), round, blocks and work done; false for an SGD job. */
+function renderLasso(s: WorkerStatus): boolean {
+  const job = lassoJob(s)
+  const l = s.lasso
+  if (!job || !l) return false
+  setText('job', `${job.name} (${job.id}) · Lasso · λ=${job.lambda.toPrecision(3)} · ${job.hyper.scheduler} · s=${job.hyper.staleness}`)
+  setText('phase', s.phase + (s.error ? ` — ${s.error}` : ''))
+  setText('round', l.round < 0 ? '–' : `${l.round} (residual after round ${l.view})`)
+  const list = l.blocks.length > 8 ? `${l.blocks.slice(0, 8).join(', ')}, …` : l.blocks.join(', ')
+  setText('blocks', l.blocks.length ? `${l.blocks.length} (${list}) · ${l.columns} of ${job.dataset.p} columns` : 'none yet')
+  setText('tasks', String(l.tasks))
+  setText('updates', String(l.updates))
+  return true
 }
 
 async function main(): Promise<void> {

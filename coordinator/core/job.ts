@@ -8,7 +8,7 @@ import { reject, type Rejection } from '../../protocol/errors.ts'
 import { encodeFrame, encodeParts, readFrame, type RawFrame } from '../../protocol/frames.ts'
 import { maxRowsOf, type JobInfo, type JobState, type JobSummary } from '../../protocol/job.ts'
 import { MAX_DEPARTED, MAX_LEASES, MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
-import type { ClockTime, ClockView, LeaseGrant, Msg, Replies, ServerEvents, WorkerBytes } from '../../protocol/messages.ts'
+import type { ClockTime, ClockView, LeaseGrant, Msg, Replies, ServerEvents, SgdHello, WorkerBytes } from '../../protocol/messages.ts'
 import { encodeShard } from '../../protocol/shard.ts'
 import { asBytes, packBinaries } from '../../protocol/bytes.ts'
 import type { Dataset } from '../data/index.ts'
@@ -116,6 +116,7 @@ export interface JobJournal {
 export type Reply<T extends keyof Replies> = Replies[T] | Rejection
 
 export class JobCore {
+  readonly app = 'sgd' as const
   readonly ledger: ShardLedger
   readonly ssp: SspTable
   readonly replica: Replica
@@ -208,7 +209,7 @@ export class JobCore {
 
   // ── worker messages ────────────────────────────────────────────────────────────────────────────
 
-  hello(worker: string, m: Msg<'hello'>): Reply<'hello'> {
+  hello(worker: string, m: Msg<'hello'>): SgdHello | Rejection {
     // Only working members count toward the cap; tabs still linking are capped apart, the oldest giving way, so
     // sockets that say hello and never ready cannot lock volunteers out.
     if (this.readyCount() >= this.maxWorkers) return reject('ERR_JOB_CLOSED', `the job has its ${this.maxWorkers} workers`)
@@ -237,7 +238,7 @@ export class JobCore {
     })
     this.enginesByWorker.set(worker, m.engine)
     for (const p of peers) this.out.send(p, 'peer-joined', { worker })
-    return { ok: true, workerId: worker, job: this.jobInfo(), peers, paths: this.comm.view() }
+    return { ok: true, app: 'sgd', workerId: worker, job: this.jobInfo(), peers, paths: this.comm.view() }
   }
 
   /**
@@ -660,6 +661,7 @@ export class JobCore {
     const last = this.curve.last
     const secs = this.startedAt ? ((this.finishedAt ?? this.now()) - this.startedAt) / 1000 : 0
     return {
+      app: 'sgd',
       id: this.id,
       name: this.info.name,
       state: this.state,

@@ -46,6 +46,7 @@ export function messageCost(type: string, raw: unknown, bytesPerToken: number): 
   switch (type) {
     case 'hello':
     case 'ready':
+    case 'lasso-ready':
       return RATE_COST_JOIN
     case 'update': {
       const frame = (raw as { frame?: unknown } | null)?.frame

@@ -71,6 +71,7 @@ async function attack(o: HostileOptions): Promise<void> {
   try {
     // it claims a GPU, as a real tab on a real card would
     const hello = await link.request('hello', { type: 'hello', jobId: o.jobId, engine: 'webgpu', agent: navigator.userAgent })
+    if (hello.app !== 'sgd') throw new Error(`job ${o.jobId} is a ${hello.app} job; the hostile agent plays SGD`)
     report.workerId = hello.workerId
     for (const p of hello.peers) peers.add(p)
     state = hello.job.state

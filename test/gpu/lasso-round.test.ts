@@ -45,4 +45,28 @@ describe('lasso round kernels', () => {
     expectClose(await download(device, bufs.dr, n), refDr, 1e-5, 1e-3)
     expectClose(await download(device, bufs.r, n), refR, 1e-5, 1e-3)
   })
+
+  it('recordSteps: the coordinate steps alone, r left as it was (a grid worker applies the coordinator’s change)', async () => {
+    const n = 123
+    const cols = 7
+    const picks = [6, 3, 0]
+    const rand = rng(99)
+    const x = randomFloats(rand, n * cols, -0.2, 0.2)
+    const r = randomFloats(rand, n)
+    const beta = randomFloats(rand, cols, -0.5, 0.5)
+    const lambda = 0.05
+    const refBeta = Float64Array.from(beta)
+    const refDelta = coordinateDeltas({ n, cols, x }, r, picks, refBeta, lambda)
+    const bufs = {
+      x: upload(device, 'x', x),
+      r: upload(device, 'r', r),
+      picks: upload(device, 'picks', Uint32Array.from(picks)),
+      beta: upload(device, 'beta', beta),
+      delta: upload(device, 'delta', new Float32Array(picks.length).fill(NaN)),
+    }
+    await record(device, (rec) => kernel.recordSteps(rec, bufs, { n, picks: picks.length, lambda }))
+    expectClose(await download(device, bufs.delta, picks.length), refDelta, 1e-5, 1e-3)
+    expectClose(await download(device, bufs.beta, cols), refBeta, 1e-5, 1e-3)
+    expect(Array.from(await download(device, bufs.r, n))).toEqual(Array.from(r))
+  })
 })

@@ -391,6 +391,7 @@ export function resendStorm() {
     const ready = (async () => {
       const hello = await ask(s, 'hello', { type: 'hello', jobId: c.jobId, engine: 'cpu', agent: 'resend' })
       if (!hello.ok) return c.watch.see(hello.code)
+      if (hello.app !== 'sgd') throw new Error('the resend attacker plays SGD')
       hello.peers.forEach((p) => peers.add(p))
       const r = await ask(s, 'ready', { type: 'ready' })
       if (!r.ok) return c.watch.see(r.code)
