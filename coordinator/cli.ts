@@ -6,10 +6,12 @@ import { join } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { PRESETS } from '../model/spec.ts'
 import { HyperSchema, type CreateJob, type EngineAsk } from '../protocol/job.ts'
+import { LassoHyperSchema, type CreateLassoJob } from '../protocol/lasso.ts'
 import { BAN_AFTER_QUARANTINES, MAX_MODEL_JSON, MAX_SOCKETS_PER_ADDRESS, READY_TIMEOUT_MS } from '../protocol/limits.ts'
 import type { RunWorker } from '../worker/options.ts'
 import { ensureClientBuilt } from './build-client.ts'
 import { runJob, RunError } from './run.ts'
+import { runLassoJob } from './run-lasso.ts'
 import { startServer } from './server.ts'
 
 function int(name: string) {
@@ -32,7 +34,16 @@ function mib(n: number): string {
 }
 
 interface JobFlags {
-  data: string
+  app: 'sgd' | 'lasso'
+  data?: string
+  target?: string
+  lambda?: number
+  lambdaFrac?: number
+  scheduler?: 'sap' | 'shotgun' | 'sequential'
+  picks?: number
+  blockColumns?: number
+  tolerance?: number
+  maxRounds?: number
   model: string
   epochs?: number
   staleness?: number
@@ -72,8 +83,10 @@ function defaultDataDir(): string {
 /** Adds the flags that describe a job; defaults come from the job schema. */
 function jobOptions(cmd: Command): Command {
   const d = HyperSchema.parse({})
+  const l = LassoHyperSchema.parse({})
   return cmd
-    .option('--data <spec>', 'dataset: builtin | idx:DIR (MNIST format) | csv:FILE (label first)', 'builtin')
+    .addOption(new Option('--app <app>', 'sgd: data-parallel SGD on a model; lasso: model-parallel Lasso by coordinate descent (STRADS)').choices(['sgd', 'lasso']).default('sgd'))
+    .option('--data <spec>', 'dataset: builtin | idx:DIR (MNIST format) | csv:FILE (label first); for --app lasso: correlated | correlated:NxP | csv:FILE (default builtin, or correlated)')
     .option('--model <model>', `model: a preset (${PRESETS}) or a JSON file with a layer list`, 'mlr')
     .option('--epochs <n>', `passes over the training set (default ${d.epochs})`, int('epochs'))
     .option('--staleness <s>', `SSP staleness bound; 0 = BSP (default ${d.staleness})`, int('staleness'))
@@ -95,6 +108,46 @@ function jobOptions(cmd: Command): Command {
     .option('--clip <c>', `gradient clipping: each update part's norm is clipped at C× the median norm of reference steps on the initial model (default ${d.clip})`, num('clip'))
     .option('--train-limit <n>', 'use only the first N training samples', int('train-limit'))
     .option('--name <name>', 'job name')
+    .option('--target <column>', 'lasso: the CSV column to predict, a header name or a 0-based index (default the first)')
+    .option('--lambda <λ>', 'lasso: the ℓ1 weight λ itself (default lambda-frac × λmax)', num('lambda'))
+    .option('--lambda-frac <f>', `lasso: λ as a fraction of λmax = maxⱼ |xⱼᵀy|, above which β = 0 (default ${l.lambdaFrac})`, num('lambda-frac'))
+    .addOption(new Option('--scheduler <kind>', `lasso: sap (priority + dependency check), shotgun (random) or sequential (default ${l.scheduler})`).choices(['sap', 'shotgun', 'sequential']))
+    .option('--picks <n>', `lasso: coordinates per worker per round (default ${l.picks})`, int('picks'))
+    .option('--block-columns <n>', `lasso: columns of X per leased block (default ${l.blockColumns})`, int('block-columns'))
+    .option('--tolerance <t>', `lasso: converged once every coordinate moved by at most this since the last larger move (default ${l.tolerance})`, num('tolerance'))
+    .option('--max-rounds <n>', `lasso: stop after this many rounds (default ${l.maxRounds})`, int('max-rounds'))
+}
+
+/** A Lasso job's spec from the flags (the shared ones: staleness, min workers, verify rate, train limit, name). */
+function lassoSpec(f: JobFlags): Partial<CreateLassoJob> {
+  const hyper = Object.fromEntries(
+    Object.entries({
+      lambda: f.lambda,
+      lambdaFrac: f.lambdaFrac,
+      scheduler: f.scheduler,
+      picks: f.picks,
+      blockColumns: f.blockColumns,
+      tolerance: f.tolerance,
+      maxRounds: f.maxRounds,
+      staleness: f.staleness,
+      minWorkers: f.minWorkers,
+      verifyRate: f.verifyRate,
+    }).filter(([, v]) => v !== undefined),
+  )
+  const parsed = LassoHyperSchema.safeParse(hyper)
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]
+    throw new RunError(`--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`, 2)
+  }
+  const target = f.target === undefined ? undefined : /^\d+$/.test(f.target) ? Number(f.target) : f.target
+  return {
+    app: 'lasso',
+    data: f.data ?? 'correlated',
+    hyper: parsed.data,
+    ...(target !== undefined ? { target } : {}),
+    ...(f.trainLimit ? { trainLimit: f.trainLimit } : {}),
+    ...(f.name ? { name: f.name } : {}),
+  }
 }
 
 /** A preset name as it is; a path to a JSON file (or anything ending in .json) as the parsed object. */
@@ -135,7 +188,7 @@ function jobSpec(f: JobFlags, extra: Partial<CreateJob['hyper']> = {}): Partial<
     const i = parsed.error.issues[0]
     throw new RunError(`--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`, 2)
   }
-  return { model: modelArg(f.model), data: f.data, hyper: parsed.data, ...(f.trainLimit ? { trainLimit: f.trainLimit } : {}), ...(f.name ? { name: f.name } : {}) }
+  return { model: modelArg(f.model), data: f.data ?? 'builtin', hyper: parsed.data, ...(f.trainLimit ? { trainLimit: f.trainLimit } : {}), ...(f.name ? { name: f.name } : {}) }
 }
 
 const program = new Command('tabgrid').description('Train models on a grid of volunteer browser tabs.').showHelpAfterError()
@@ -162,7 +215,8 @@ jobOptions(
   .option('--min-workers <n>', 'workers to wait for before the first clock', int('min-workers'))
   .action(async (f: JobFlags & ServeFlags) => {
     await ensureClientBuilt((m) => console.error(m))
-    const spec = jobSpec(f)
+    const spec = f.app === 'lasso' ? null : jobSpec(f)
+    const lasso = f.app === 'lasso' ? lassoSpec(f) : null
     if (f.maxPerAddress !== undefined && f.maxPerAddress < 1) throw new RunError('--max-per-address must be at least 1', 2)
     if (f.banAfter !== undefined && f.banAfter < 1) throw new RunError('--ban-after must be at least 1', 2)
     if (f.readyTimeout !== undefined && !(f.readyTimeout > 0)) throw new RunError('--ready-timeout must be positive', 2)
@@ -179,7 +233,13 @@ jobOptions(
       throw e.code === 'ERR_STORE_LOCKED' ? new RunError(e.message, 2) : e
     })
     // a coordinator that resumed jobs from its data directory goes on with them rather than starting another
-    if (f.defaultJob && srv.store.all().length === 0) {
+    if (f.defaultJob && srv.store.all().length === 0 && lasso) {
+      const job = await srv.store.createLasso(lasso).catch(async (e: Error & { code?: string }) => {
+        await srv.close()
+        throw e.code === 'ERR_DATASET' ? new RunError(e.message, 2) : e
+      })
+      srv.log.info({ job: job.id, app: 'lasso', data: job.info.dataset.name, lambda: job.info.lambda }, 'default job created')
+    } else if (f.defaultJob && srv.store.all().length === 0 && spec) {
       const job = await srv.store.create(spec).catch(async (e: Error & { code?: string }) => {
         await srv.close()
         throw e.code === 'ERR_BAD_MODEL' || e.code === 'ERR_DATASET' ? new RunError(e.message, 2) : e
@@ -207,7 +267,7 @@ jobOptions(
 jobOptions(program.command('run').description('train one job to the end on N headless Chromium tabs and report'))
   .option('--workers <n>', 'volunteer tabs to open', int('workers'), 3)
   .option('--timeout <sec>', 'give up after this many seconds', int('timeout'), 7200)
-  .option('--save <dir>', 'write the trained model there in the TF.js Layers format (model.json + weights.bin)')
+  .option('--save <path>', 'write the trained model there in the TF.js Layers format (a directory: model.json + weights.bin); for --app lasso, β as a CSV file')
   .addOption(
     new Option('--engine <engine>', 'what the tabs compute with: auto (WebGPU, or the CPU kernels on a software adapter such as SwiftShader), webgpu, cpu')
       .choices(['auto', 'webgpu', 'cpu'])
@@ -217,6 +277,25 @@ jobOptions(program.command('run').description('train one job to the end on N hea
   .option('--verbose', 'show the tabs’ console and the coordinator’s log')
   .action(async (f: JobFlags & { workers: number; timeout: number; save?: string; engine: EngineAsk; json?: boolean; verbose?: boolean }) => {
     if (f.workers < 1 || f.workers > 64) throw new RunError('--workers must be between 1 and 64', 2)
+    if (f.app === 'lasso') {
+      const l = await runLassoJob({ job: lassoSpec(f), workers: f.workers, timeoutSec: f.timeout, verbose: f.verbose, engine: f.engine, ...(f.save ? { save: f.save } : {}), progress: (m) => console.error(m) }).catch(
+        (e: Error & { code?: string }) => {
+          throw e.code === 'ERR_DATASET' ? new RunError(e.message, 2) : e
+        },
+      )
+      if (f.json) console.log(JSON.stringify(l))
+      else
+        console.log(
+          [
+            `job ${l.job}: Lasso on ${l.dataset} (${l.n} × ${l.p}), λ = ${l.lambda.toPrecision(4)}, ${l.scheduler}, ${l.picks} picks a worker, s=${l.staleness}, ${l.workers} tabs`,
+            `objective ${l.objective.toPrecision(8)} (from ${l.initialObjective.toPrecision(6)}), ${l.nonzeros} nonzeros, ${l.stop ?? 'not stopped'} after ${l.rounds} rounds (${l.updates} coordinate updates)`,
+            `${l.roundsPerSecond.toFixed(0)} rounds/s over ${l.trainSeconds.toFixed(1)} s (${l.wallSeconds.toFixed(1)} s wall); residual sent ${mib(l.bytes)}`,
+            `tabs: ${l.tabs.map((t) => `${t.engine} ${t.tasks} tasks`).join(', ')}`,
+            ...(l.saved ? [`β saved: ${l.saved} (CSV: feature, beta on the standardised feature, beta_raw, intercept)`] : []),
+          ].join('\n'),
+        )
+      return
+    }
     const r = await runJob({
       job: jobSpec(f),
       workers: f.workers,
@@ -254,7 +333,7 @@ jobOptions(program.command('job-create').alias('create').description('create a j
     const res = await fetch(new URL('/api/jobs', f.server), {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${f.token}` },
-      body: JSON.stringify(jobSpec(f)),
+      body: JSON.stringify(f.app === 'lasso' ? lassoSpec(f) : jobSpec(f)),
     })
     const body = (await res.json()) as { code?: string; reason?: string }
     if (!res.ok) throw new RunError(`${res.status}: ${body.code}: ${body.reason}`, 1)

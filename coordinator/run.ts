@@ -86,14 +86,7 @@ export async function runJob(o: RunOptions): Promise<RunResult> {
         `B=${hyper.batch}, s=${hyper.staleness}, lr=${hyper.lr} (${hyper.lrSchedule})`,
     )
     browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true })
-    const pages: Page[] = []
-    for (let i = 0; i < o.workers; i++) {
-      const page = await (await browser.newContext()).newPage()
-      page.on('pageerror', (e) => o.progress(`tab ${i}: page error: ${e.message}`))
-      if (o.verbose) page.on('console', (m) => o.progress(`tab ${i}: ${m.text()}`))
-      await page.goto(`${srv.url}/?job=${job.id}${o.engine && o.engine !== 'auto' ? `&engine=${o.engine}` : ''}`)
-      pages.push(page)
-    }
+    const pages = await openTabs(browser, `${srv.url}/?job=${job.id}`, o)
     await waitDone(job, o)
     await job.settled()
     const replicaMaxDiff = await compareReplicas(job, pages)
@@ -134,6 +127,19 @@ export async function runJob(o: RunOptions): Promise<RunResult> {
     await browser?.close().catch(() => undefined)
     await srv.close()
   }
+}
+
+/** `o.workers` volunteer tabs on `url`, each in its own browser context (its own worker), with `o.engine`. */
+export async function openTabs(browser: Browser, url: string, o: Pick<RunOptions, 'workers' | 'engine' | 'verbose' | 'progress'>): Promise<Page[]> {
+  const pages: Page[] = []
+  for (let i = 0; i < o.workers; i++) {
+    const page = await (await browser.newContext()).newPage()
+    page.on('pageerror', (e) => o.progress(`tab ${i}: page error: ${e.message}`))
+    if (o.verbose) page.on('console', (m) => o.progress(`tab ${i}: ${m.text()}`))
+    await page.goto(`${url}${o.engine && o.engine !== 'auto' ? `&engine=${o.engine}` : ''}`)
+    pages.push(page)
+  }
+  return pages
 }
 
 async function waitDone(job: JobCore, o: RunOptions): Promise<void> {

@@ -230,7 +230,7 @@ export function attachWorkers(io: WorkerServer, store: JobStore, out: SocketOutb
 
   function hello(socket: WorkerSocket, m: Msg<'hello'>): unknown {
     if (socket.data.worker) return reject('ERR_BAD_MESSAGE', 'hello twice on one connection')
-    const job = m.jobId ? store.get(m.jobId) : store.defaultJob()
+    const job = m.jobId ? store.any(m.jobId) : store.defaultJob()
     if (!job) return reject('ERR_UNKNOWN_JOB', m.jobId ? `no job ${m.jobId}` : 'no job is taking workers right now')
     const { origin } = socket.data
     const refused = edge.admitHello(job.id, origin)
