@@ -19,8 +19,12 @@ export const LassoHyperSchema = z.object({
   blockColumns: z.number().int().min(1).max(1_000_000).default(500),
   /** Rounds in flight beyond the newest whose residual every worker holds: round t is computed on r after round t − s − 1. */
   staleness: z.number().int().min(0).max(16).default(1),
-  /** sap: two coordinates share a round (or rounds in flight) only if their columns' |cos| ≤ this. */
-  threshold: z.number().min(0).max(1).default(0.1),
+  /**
+   * sap: two coordinates share a round (or rounds in flight) only if their columns' |cos| ≤ this. Default
+   * max(0.1, 3/√n): two independent columns of n samples correlate at about ±1/√n, so a fixed 0.1 would hold apart
+   * unrelated columns of a small set.
+   */
+  threshold: z.number().min(0).max(1).optional(),
   /** sap: the priority floor η, relative to the largest starting priority, so that no coordinate starves. */
   eta: z.number().positive().max(1).default(1e-4),
   /**
@@ -64,6 +68,8 @@ export interface LassoJobInfo {
   state: JobState
   dataset: { name: string; n: number; p: number }
   lambda: number
+  /** SAP's dependency threshold in use (hyper.threshold, or its default for n). */
+  threshold: number
   hyper: LassoHyper
   blocks: { count: number; columns: number }
 }

@@ -103,7 +103,7 @@ export class LassoJob {
   private lastPoint = -Infinity
 
   constructor(
-    info: Omit<LassoJobInfo, 'lambda' | 'blocks' | 'app' | 'state'>,
+    info: Omit<LassoJobInfo, 'lambda' | 'threshold' | 'blocks' | 'app' | 'state'>,
     readonly data: RegressionData,
     private readonly out: Outbox,
     opts: LassoJobOptions = {},
@@ -114,9 +114,10 @@ export class LassoJob {
     this.id = info.id
     this.blocks = new BlockLedger(data.p, hyper.blockColumns)
     const lambda = hyper.lambda ?? hyper.lambdaFrac * lambdaMax(data)
-    this.info = { ...info, app: 'lasso', state: 'pending', lambda, blocks: { count: this.blocks.count, columns: hyper.blockColumns } }
+    const threshold = hyper.threshold ?? defaultThreshold(data.n)
+    this.info = { ...info, app: 'lasso', state: 'pending', lambda, threshold, blocks: { count: this.blocks.count, columns: hyper.blockColumns } }
     this.defence = new Defence(this.now, opts.onEvent)
-    this.scheduler = makeScheduler(hyper.scheduler, data, { seed: hyper.seed, threshold: hyper.threshold, eta: hyper.eta })
+    this.scheduler = makeScheduler(hyper.scheduler, data, { seed: hyper.seed, threshold, eta: hyper.eta })
     this.beta = new Float64Array(data.p)
     this.r = Float64Array.from(data.y)
     this.rr = dot2(this.r)
@@ -463,6 +464,11 @@ export class LassoJob {
     this.curve.push({ t, round: this.completed + 1, objective: this.objective, nonzeros: nonzeros(this.beta), updates: this.updates })
     if (this.curve.length > CURVE_MAX) this.curve.splice(1, this.curve.length - 1, ...this.curve.slice(1).filter((_, i) => i % 2 === 1))
   }
+}
+
+/** SAP's dependency threshold for n samples: 0.1, or 3/√n where chance correlations of independent columns reach that. */
+export function defaultThreshold(n: number): number {
+  return Math.max(0.1, 3 / Math.sqrt(n))
 }
 
 function dot2(v: ArrayLike<number>): number {

@@ -23,7 +23,7 @@ async function lassoGrid(workers: number, hyper: Partial<LassoHyper>) {
   const srv = await startServer({ port: 0, log: pino({ level: 'silent' }) })
   servers.push(srv)
   const job = await srv.store.createLasso({ data: 'correlated:200x400', hyper: { minWorkers: workers, ...hyper } as LassoHyper })
-  const net = new FakeNet({ seed: 1 })
+  const net = new FakeNet({ seed: 1, latencyMs: [0, 5] })
   const sessions: Session[] = []
   const runs: Array<Promise<void>> = []
   const add = () => {

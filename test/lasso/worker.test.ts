@@ -116,6 +116,7 @@ function lassoJob(): LassoJobInfo {
     state: 'running',
     dataset: { name: 'tiny', n: N, p: P },
     lambda: LAMBDA,
+    threshold: 0.1,
     hyper: LassoHyperSchema.parse({ blockColumns: COLS }),
     blocks: { count: P / COLS, columns: COLS },
   }
