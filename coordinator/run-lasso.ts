@@ -1,15 +1,10 @@
 // `tabgrid run --app lasso`: a coordinator on a free port, N headless Chromium volunteer tabs, one Lasso job run to
 // convergence, and its figures (objective, nonzeros, rounds) with, optionally, β written as CSV.
 import { writeFileSync } from 'node:fs'
-import { chromium, type Browser } from 'playwright-core'
-import { pino, type Logger } from 'pino'
-import type { CreateLassoJob } from '../protocol/lasso.ts'
-import { CHROMIUM_ARGS, CHROMIUM_MISSING, findChromium } from './browser.ts'
-import { ensureClientBuilt } from './build-client.ts'
+import type { CreateLassoJob, LassoSummary } from '../protocol/lasso.ts'
 import type { LassoJob } from './core/lasso-job.ts'
 import { betaCsv } from './http.ts'
-import { openTabs, RunError, type RunOptions } from './run.ts'
-import { startServer } from './server.ts'
+import { openTabs, RunError, withCoordinator, type RunOptions } from './run.ts'
 
 export interface LassoRunOptions extends Omit<RunOptions, 'job' | 'save'> {
   job: Partial<CreateLassoJob>
@@ -17,7 +12,8 @@ export interface LassoRunOptions extends Omit<RunOptions, 'job' | 'save'> {
   save?: string
 }
 
-export interface LassoRunResult {
+/** The job's figures as its summary has them (rounds, updates, objective, initialObjective, nonzeros, stop), and the run's. */
+export interface LassoRunResult extends Pick<LassoSummary, 'rounds' | 'updates' | 'objective' | 'initialObjective' | 'nonzeros' | 'stop'> {
   app: 'lasso'
   job: string
   dataset: string
@@ -28,13 +24,6 @@ export interface LassoRunResult {
   picks: number
   staleness: number
   workers: number
-  /** Rounds completed, and coordinate updates applied in them. */
-  rounds: number
-  updates: number
-  objective: number
-  initialObjective: number
-  nonzeros: number
-  stop: string | null
   /** The objective after every curve point: [round, objective]. */
   curve: Array<[number, number]>
   /** Per tab: its engine and the tasks it answered. */
@@ -49,22 +38,15 @@ export interface LassoRunResult {
 }
 
 export async function runLassoJob(o: LassoRunOptions): Promise<LassoRunResult> {
-  const executablePath = findChromium()
-  if (!executablePath) throw new RunError(CHROMIUM_MISSING, 2)
   const t0 = performance.now()
-  await ensureClientBuilt(o.progress)
-  const log: Logger = pino({ level: o.verbose ? 'info' : 'warn' }, pino.destination(2))
-  const srv = await startServer({ port: 0, log })
-  let browser: Browser | undefined
-  try {
+  return withCoordinator(o, async (srv, launch) => {
     const job = await srv.store.createLasso({ ...o.job, hyper: { ...(o.job.hyper ?? {}), minWorkers: o.workers } as CreateLassoJob['hyper'] })
     const { hyper, dataset, lambda, blocks } = job.info
     o.progress(
       `job ${job.id}: Lasso on ${dataset.name} (${dataset.n} samples × ${dataset.p} features, ${blocks.count} blocks of ${blocks.columns}), ` +
         `λ = ${lambda.toPrecision(4)}, ${hyper.scheduler}, ${hyper.picks} picks a worker, s=${hyper.staleness}, ${o.workers} tabs`,
     )
-    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true })
-    const pages = await openTabs(browser, `${srv.url}/?job=${job.id}`, o)
+    const pages = await openTabs(await launch(), `${srv.url}/?job=${job.id}`, o)
     await waitDone(job, o)
     const tabs = await Promise.all(
       pages.map(async (page) => {
@@ -112,10 +94,7 @@ export async function runLassoJob(o: LassoRunOptions): Promise<LassoRunResult> {
       defence: { rejected: d.defence.rejected, quarantines: d.defence.quarantines, verified: d.defence.verified },
       ...(saved ? { saved } : {}),
     }
-  } finally {
-    await browser?.close().catch(() => undefined)
-    await srv.close()
-  }
+  })
 }
 
 async function waitDone(job: LassoJob, o: LassoRunOptions): Promise<void> {

@@ -11,7 +11,7 @@ import { exportMetadata } from './http.ts'
 import { CHROMIUM_ARGS, CHROMIUM_MISSING, findChromium } from './browser.ts'
 import { ensureClientBuilt } from './build-client.ts'
 import type { JobCore } from './core/job.ts'
-import { startServer } from './server.ts'
+import { startServer, type RunningServer } from './server.ts'
 
 export interface RunOptions {
   job: Partial<CreateJob>
@@ -69,15 +69,28 @@ export class RunError extends Error {
   }
 }
 
-export async function runJob(o: RunOptions): Promise<RunResult> {
+/**
+ * What every `run` needs: Chromium found, the client built, a coordinator on a free port; `fn` makes the job and
+ * launches the browser when it is ready for tabs. The browser and the coordinator are closed after, whatever happened.
+ */
+export async function withCoordinator<T>(o: Pick<RunOptions, 'verbose' | 'progress'>, fn: (srv: RunningServer, launch: () => Promise<Browser>) => Promise<T>): Promise<T> {
   const executablePath = findChromium()
   if (!executablePath) throw new RunError(CHROMIUM_MISSING, 2)
-  const t0 = performance.now()
   await ensureClientBuilt(o.progress)
   const log: Logger = pino({ level: o.verbose ? 'info' : 'warn' }, pino.destination(2))
   const srv = await startServer({ port: 0, log })
   let browser: Browser | undefined
   try {
+    return await fn(srv, async () => (browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true })))
+  } finally {
+    await browser?.close().catch(() => undefined)
+    await srv.close()
+  }
+}
+
+export async function runJob(o: RunOptions): Promise<RunResult> {
+  const t0 = performance.now()
+  return withCoordinator(o, async (srv, launch) => {
     const job = await srv.store.create({ ...o.job, hyper: { ...(o.job.hyper ?? {}), minWorkers: o.workers } as CreateJob['hyper'] })
     const { hyper, dataset } = job.info
     o.progress(
@@ -85,8 +98,7 @@ export async function runJob(o: RunOptions): Promise<RunResult> {
         `${dataset.features} features, ${dataset.classes} classes), ${o.workers} tabs, ${hyper.epochs} epochs, ` +
         `B=${hyper.batch}, s=${hyper.staleness}, lr=${hyper.lr} (${hyper.lrSchedule})`,
     )
-    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true })
-    const pages = await openTabs(browser, `${srv.url}/?job=${job.id}`, o)
+    const pages = await openTabs(await launch(), `${srv.url}/?job=${job.id}`, o)
     await waitDone(job, o)
     await job.settled()
     const replicaMaxDiff = await compareReplicas(job, pages)
@@ -123,10 +135,7 @@ export async function runJob(o: RunOptions): Promise<RunResult> {
       replicaMaxDiff,
       ...(saved ? { saved } : {}),
     }
-  } finally {
-    await browser?.close().catch(() => undefined)
-    await srv.close()
-  }
+  })
 }
 
 /** `o.workers` volunteer tabs on `url`, each in its own browser context (its own worker), with `o.engine`. */
