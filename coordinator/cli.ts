@@ -4,6 +4,7 @@ import { register } from 'node:module'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
+import type { z } from 'zod'
 import { PRESETS } from '../model/spec.ts'
 import { HyperSchema, type CreateJob, type EngineAsk } from '../protocol/job.ts'
 import { LassoHyperSchema, type CreateLassoJob } from '../protocol/lasso.ts'
@@ -120,30 +121,23 @@ function jobOptions(cmd: Command): Command {
 
 /** A Lasso job's spec from the flags (the shared ones: staleness, min workers, verify rate, train limit, name). */
 function lassoSpec(f: JobFlags): Partial<CreateLassoJob> {
-  const hyper = Object.fromEntries(
-    Object.entries({
-      lambda: f.lambda,
-      lambdaFrac: f.lambdaFrac,
-      scheduler: f.scheduler,
-      picks: f.picks,
-      blockColumns: f.blockColumns,
-      tolerance: f.tolerance,
-      maxRounds: f.maxRounds,
-      staleness: f.staleness,
-      minWorkers: f.minWorkers,
-      verifyRate: f.verifyRate,
-    }).filter(([, v]) => v !== undefined),
-  )
-  const parsed = LassoHyperSchema.safeParse(hyper)
-  if (!parsed.success) {
-    const i = parsed.error.issues[0]
-    throw new RunError(`--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`, 2)
-  }
+  const hyper = hyperFlags(LassoHyperSchema, {
+    lambda: f.lambda,
+    lambdaFrac: f.lambdaFrac,
+    scheduler: f.scheduler,
+    picks: f.picks,
+    blockColumns: f.blockColumns,
+    tolerance: f.tolerance,
+    maxRounds: f.maxRounds,
+    staleness: f.staleness,
+    minWorkers: f.minWorkers,
+    verifyRate: f.verifyRate,
+  })
   const target = f.target === undefined ? undefined : /^\d+$/.test(f.target) ? Number(f.target) : f.target
   return {
     app: 'lasso',
     data: f.data ?? 'correlated',
-    hyper: parsed.data,
+    hyper,
     ...(target !== undefined ? { target } : {}),
     ...(f.trainLimit ? { trainLimit: f.trainLimit } : {}),
     ...(f.name ? { name: f.name } : {}),
@@ -163,32 +157,33 @@ function modelArg(model: string): CreateJob['model'] {
   }
 }
 
-function jobSpec(f: JobFlags, extra: Partial<CreateJob['hyper']> = {}): Partial<CreateJob> {
-  const hyper = Object.fromEntries(
-    Object.entries({
-      epochs: f.epochs,
-      staleness: f.staleness,
-      batch: f.batch,
-      lr: f.lr,
-      lrSchedule: f.lrSchedule,
-      lrDecayEpochs: f.lrDecayEpochs,
-      fanout: f.fanout,
-      paths: f.paths,
-      shardSize: f.shardSize,
-      minWorkers: f.minWorkers,
-      verifyRate: f.verifyRate,
-      clip: f.clip,
-      ...extra,
-    }).filter(
-      ([, v]) => v !== undefined,
-    ),
-  )
-  const parsed = HyperSchema.safeParse(hyper)
+/** The hyperparameters the flags set (unset ones take the schema's defaults); a bad value exits 2 naming its flag. */
+function hyperFlags<S extends z.ZodTypeAny>(schema: S, flags: Record<string, unknown>): z.infer<S> {
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)))
   if (!parsed.success) {
     const i = parsed.error.issues[0]
     throw new RunError(`--${String(i.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${i.message}`, 2)
   }
-  return { model: modelArg(f.model), data: f.data ?? 'builtin', hyper: parsed.data, ...(f.trainLimit ? { trainLimit: f.trainLimit } : {}), ...(f.name ? { name: f.name } : {}) }
+  return parsed.data as z.infer<S>
+}
+
+function jobSpec(f: JobFlags, extra: Partial<CreateJob['hyper']> = {}): Partial<CreateJob> {
+  const hyper = hyperFlags(HyperSchema, {
+    epochs: f.epochs,
+    staleness: f.staleness,
+    batch: f.batch,
+    lr: f.lr,
+    lrSchedule: f.lrSchedule,
+    lrDecayEpochs: f.lrDecayEpochs,
+    fanout: f.fanout,
+    paths: f.paths,
+    shardSize: f.shardSize,
+    minWorkers: f.minWorkers,
+    verifyRate: f.verifyRate,
+    clip: f.clip,
+    ...extra,
+  })
+  return { model: modelArg(f.model), data: f.data ?? 'builtin', hyper, ...(f.trainLimit ? { trainLimit: f.trainLimit } : {}), ...(f.name ? { name: f.name } : {}) }
 }
 
 const program = new Command('tabgrid').description('Train models on a grid of volunteer browser tabs.').showHelpAfterError()

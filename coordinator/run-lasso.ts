@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs'
 import type { CreateLassoJob, LassoSummary } from '../protocol/lasso.ts'
 import type { LassoJob } from './core/lasso-job.ts'
 import { betaCsv } from './http.ts'
-import { openTabs, RunError, withCoordinator, type RunOptions } from './run.ts'
+import { openTabs, tabEnded, waitDone, withCoordinator, type RunOptions } from './run.ts'
 
 export interface LassoRunOptions extends Omit<RunOptions, 'job' | 'save'> {
   job: Partial<CreateLassoJob>
@@ -47,13 +47,10 @@ export async function runLassoJob(o: LassoRunOptions): Promise<LassoRunResult> {
         `λ = ${lambda.toPrecision(4)}, ${hyper.scheduler}, ${hyper.picks} picks a worker, s=${hyper.staleness}, ${o.workers} tabs`,
     )
     const pages = await openTabs(await launch(), `${srv.url}/?job=${job.id}`, o)
-    await waitDone(job, o)
+    await waitDone(job, o, () => progressLine(job, o.workers), () => `${job.completed + 1} rounds`)
     const tabs = await Promise.all(
       pages.map(async (page) => {
-        await page.waitForFunction(() => {
-          const t = (globalThis as unknown as { tabgrid?: { status(): { phase: string } } }).tabgrid
-          return t && ['done', 'left', 'error'].includes(t.status().phase)
-        }, undefined, { timeout: 30_000 })
+        await tabEnded(page)
         return page.evaluate(() => {
           const t = (globalThis as unknown as { tabgrid: { worker: { lasso: { kind: string } | null }; status(): { lasso: { tasks: number; updates: number } | null } } }).tabgrid
           const s = t.status()
@@ -97,20 +94,11 @@ export async function runLassoJob(o: LassoRunOptions): Promise<LassoRunResult> {
   })
 }
 
-async function waitDone(job: LassoJob, o: LassoRunOptions): Promise<void> {
-  const deadline = Date.now() + o.timeoutSec * 1000
-  let lastLine = 0
-  while (job.state !== 'done') {
-    if (job.state === 'failed') throw new RunError(`job ${job.id} failed`, 1)
-    if (Date.now() > deadline) throw new RunError(`job ${job.id} did not converge within ${o.timeoutSec} s (state ${job.state}, ${job.completed + 1} rounds)`, 1)
-    if (Date.now() - lastLine > 2000) {
-      lastLine = Date.now()
-      const s = job.summary()
-      o.progress(
-        `${s.state.padEnd(7)} workers ${s.workers}/${o.workers}  round ${s.rounds}  objective ${s.objective.toPrecision(7)} ` +
-          `(${((100 * s.objective) / s.initialObjective).toFixed(2)} % of ½‖y‖²)  nonzeros ${s.nonzeros}  blocks ${s.blocks.held}/${s.blocks.count}`,
-      )
-    }
-    await new Promise((r) => setTimeout(r, 200))
-  }
+/** The progress line of a Lasso job. */
+function progressLine(job: LassoJob, workers: number): string {
+  const s = job.summary()
+  return (
+    `${s.state.padEnd(7)} workers ${s.workers}/${workers}  round ${s.rounds}  objective ${s.objective.toPrecision(7)} ` +
+    `(${((100 * s.objective) / s.initialObjective).toFixed(2)} % of ½‖y‖²)  nonzeros ${s.nonzeros}  blocks ${s.blocks.held}/${s.blocks.count}`
+  )
 }

@@ -99,7 +99,18 @@ export async function runJob(o: RunOptions): Promise<RunResult> {
         `B=${hyper.batch}, s=${hyper.staleness}, lr=${hyper.lr} (${hyper.lrSchedule})`,
     )
     const pages = await openTabs(await launch(), `${srv.url}/?job=${job.id}`, o)
-    await waitDone(job, o)
+    await waitDone(
+      job,
+      o,
+      () => {
+        const s = job.summary()
+        return (
+          `${s.state.padEnd(7)} workers ${s.workers}/${o.workers}  epoch ${s.epoch + 1}/${job.info.hyper.epochs}  shards ${s.shardsDone}/${s.shardsTotal}  ` +
+          `clock ${s.minClock}–${s.maxClock}  test acc ${s.testAccuracy === null ? '–' : (100 * s.testAccuracy).toFixed(1) + '%'}  ${s.samplesPerSecond.toFixed(0)} samples/s`
+        )
+      },
+      () => `${job.ledger.processed}/${job.ledger.total} shards`,
+    )
     await job.settled()
     const replicaMaxDiff = await compareReplicas(job, pages)
     const clockTime = await Promise.all(pages.map(readClockTime))
@@ -151,32 +162,37 @@ export async function openTabs(browser: Browser, url: string, o: Pick<RunOptions
   return pages
 }
 
-async function waitDone(job: JobCore, o: RunOptions): Promise<void> {
+/**
+ * Polls the job until it is done, with a progress line every 2 s; a RunError when it fails or the timeout passes
+ * (`where`: how far it got, for that message).
+ */
+export async function waitDone(job: { id: string; state: string }, o: Pick<RunOptions, 'timeoutSec' | 'progress'>, line: () => string, where: () => string): Promise<void> {
   const deadline = Date.now() + o.timeoutSec * 1000
   let lastLine = 0
   while (job.state !== 'done') {
     if (job.state === 'failed') throw new RunError(`job ${job.id} failed`, 1)
-    if (Date.now() > deadline) throw new RunError(`job ${job.id} did not finish within ${o.timeoutSec} s (state ${job.state}, ${job.ledger.processed}/${job.ledger.total} shards)`, 1)
+    if (Date.now() > deadline) throw new RunError(`job ${job.id} did not finish within ${o.timeoutSec} s (state ${job.state}, ${where()})`, 1)
     if (Date.now() - lastLine > 2000) {
       lastLine = Date.now()
-      const s = job.summary()
-      o.progress(
-        `${s.state.padEnd(7)} workers ${s.workers}/${o.workers}  epoch ${s.epoch + 1}/${job.info.hyper.epochs}  shards ${s.shardsDone}/${s.shardsTotal}  ` +
-          `clock ${s.minClock}–${s.maxClock}  test acc ${s.testAccuracy === null ? '–' : (100 * s.testAccuracy).toFixed(1) + '%'}  ${s.samplesPerSecond.toFixed(0)} samples/s`,
-      )
+      o.progress(line())
     }
     await new Promise((r) => setTimeout(r, 200))
   }
+}
+
+/** Waits until the tab's worker has ended (done, left or failed). */
+export async function tabEnded(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const t = (globalThis as unknown as { tabgrid?: { status(): { phase: string } } }).tabgrid
+    return t && ['done', 'left', 'error'].includes(t.status().phase)
+  }, undefined, { timeout: 30_000 })
 }
 
 /** Reads each tab's model once it has caught up and compares it with the coordinator's replica. */
 async function compareReplicas(job: JobCore, pages: Page[]): Promise<number> {
   let worst = 0
   for (const page of pages) {
-    await page.waitForFunction(() => {
-      const t = (globalThis as unknown as { tabgrid?: { status(): { phase: string } } }).tabgrid
-      return t && ['done', 'left', 'error'].includes(t.status().phase)
-    }, undefined, { timeout: 30_000 })
+    await tabEnded(page)
     worst = Math.max(worst, maxAbsDiff(job.replica.params, await readTabModel(page)))
   }
   return worst

@@ -58,6 +58,13 @@ export class BlockLedger {
     return out
   }
 
+  /** The workers holding at least one fetched block: those a round can give coordinates to. */
+  holders(): Set<string> {
+    const out = new Set<string>()
+    for (let b = 0; b < this.count; b++) if (this.holder[b] !== null && this.fetched[b]) out.add(this.holder[b]!)
+    return out
+  }
+
   /** Blocks held and fetched. */
   get held(): number {
     let n = 0

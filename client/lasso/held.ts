@@ -1,5 +1,6 @@
 // The column blocks a Lasso worker holds, side by side: one column-major X of every held column (what the CPU step
 // and the GPU kernel read), each column's squared norm, and the map from a global column to its place in X.
+import { dot } from '../../apps/lasso/objective.ts'
 import type { BlockGrant } from '../../protocol/lasso.ts'
 import { TabgridError } from '../../protocol/errors.ts'
 
@@ -105,11 +106,8 @@ export class HeldColumns {
 
 /** ‖xⱼ‖² of each of `cols` columns of n rows, summed in float64 in row order. */
 function columnNorms(x: Float32Array, n: number, cols: number): Float64Array {
-  const out = new Float64Array(cols)
-  for (let j = 0; j < cols; j++) {
-    let s = 0
-    for (let i = j * n; i < (j + 1) * n; i++) s += x[i] * x[i]
-    out[j] = s
-  }
-  return out
+  return Float64Array.from({ length: cols }, (_, j) => {
+    const xj = x.subarray(j * n, (j + 1) * n)
+    return dot(xj, xj)
+  })
 }

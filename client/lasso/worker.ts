@@ -1,13 +1,13 @@
 // A volunteer's work on one Lasso job (issue 9, STRADS): after hello it takes the residual, fetches the column blocks
 // it is granted, answers each round's coordinate tasks and applies every round's residual change, handling all pushed
 // events strictly in the order they came; one destroy(err) frees what it holds.
+import { bytesOf, f32, u32 } from '../../protocol/bytes.ts'
 import { TabgridError } from '../../protocol/errors.ts'
 import type { JobState } from '../../protocol/job.ts'
 import type { BlockGrant, LassoJobInfo, LassoServerEvents } from '../../protocol/lasso.ts'
 import { MAX_LASSO_PICKS } from '../../protocol/limits.ts'
 import type { CoordinatorLink } from '../transport/coordinator.ts'
 import type { WorkerStatus } from '../train/status.ts'
-import { bytesOf, f32, u32 } from './binary.ts'
 import { GpuLassoStepper } from './gpu-stepper.ts'
 import { HeldColumns } from './held.ts'
 import { SerialQueue } from './queue.ts'

@@ -1,10 +1,11 @@
 // A Lasso job (issue 9, STRADS) on the grid: members, column-block leases, the round pipeline under the staleness
 // bound, checks on every result, and β and the residual, which only this core changes. No socket.io here.
 import { BlockLedger } from '../../apps/lasso/blocks.ts'
-import { lambdaMax, nonzeros } from '../../apps/lasso/objective.ts'
+import { dot, lambdaMax, nonzeros } from '../../apps/lasso/objective.ts'
 import { makeScheduler, type Scheduler } from '../../apps/lasso/scheduler.ts'
 import { coordinateDeltas } from '../../apps/lasso/step.ts'
-import type { RegressionData } from '../../apps/lasso/types.ts'
+import { column, type RegressionData } from '../../apps/lasso/types.ts'
+import { asBytes, bytesOf, f32 } from '../../protocol/bytes.ts'
 import { reject } from '../../protocol/errors.ts'
 import type { JobState } from '../../protocol/job.ts'
 import type { BlockGrant, LassoDetail, LassoHyper, LassoJobInfo, LassoPoint, LassoSummary } from '../../protocol/lasso.ts'
@@ -120,16 +121,9 @@ export class LassoJob {
     this.scheduler = makeScheduler(hyper.scheduler, data, { seed: hyper.seed, threshold, eta: hyper.eta })
     this.beta = new Float64Array(data.p)
     this.r = Float64Array.from(data.y)
-    this.rr = dot2(this.r)
-    this.sq = new Float64Array(data.p)
-    let nonEmpty = 0
-    for (let j = 0; j < data.p; j++) {
-      let s = 0
-      for (let i = j * data.n, e = i + data.n; i < e; i++) s += data.x[i] * data.x[i]
-      this.sq[j] = s
-      if (s > 0) nonEmpty++
-    }
-    this.nonEmpty = nonEmpty
+    this.rr = dot(this.r, this.r)
+    this.sq = Float64Array.from({ length: data.p }, (_, j) => dot(column(data, j), column(data, j)))
+    this.nonEmpty = this.sq.filter((s) => s > 0).length
     this.checked = new Int32Array(data.p).fill(-1)
     this.createdAt = this.now()
     this.point(true)
@@ -183,22 +177,19 @@ export class LassoJob {
     const round = this.inflight.find((r) => r.round === m.round)
     const task = round?.tasks.get(worker)
     if (!round || !task || task.deltas) return reject('ERR_NOT_SCHEDULED', `round ${m.round} has no unanswered task of this worker`)
-    const bytes = m.deltas instanceof Uint8Array ? m.deltas : new Uint8Array(m.deltas)
+    const bytes = asBytes(m.deltas)
     if (bytes.byteLength !== 4 * task.picks.length) return reject('ERR_BAD_SHAPE', `${bytes.byteLength} bytes of deltas for ${task.picks.length} picks (4 each)`)
     const s = this.hyper.staleness
     if (m.view > this.completed || m.view < m.round - s - 1) {
       return reject('ERR_CLOCK', `round ${m.round} computed on the residual of round ${m.view}: it must be between ${m.round - s - 1} and ${this.completed}`)
     }
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-    const deltas = new Float64Array(task.picks.length)
-    for (let k = 0; k < deltas.length; k++) {
-      deltas[k] = dv.getFloat32(4 * k, true)
-      if (!Number.isFinite(deltas[k])) return reject('ERR_NOT_FINITE', `Δβ of column ${task.picks[k]} is ${deltas[k]}`)
-    }
-    const bad = this.check(task, deltas, m.view)
-    if (bad) {
-      this.quarantine(worker, bad)
-      return reject('ERR_BAD_UPDATE', bad)
+    const deltas = Float64Array.from(f32(bytes, 'deltas'))
+    const bad = deltas.findIndex((d) => !Number.isFinite(d))
+    if (bad >= 0) return reject('ERR_NOT_FINITE', `Δβ of column ${task.picks[bad]} is ${deltas[bad]}`)
+    const dishonest = this.check(task, deltas, m.view)
+    if (dishonest) {
+      this.quarantine(worker, dishonest)
+      return reject('ERR_BAD_UPDATE', dishonest)
     }
     task.deltas = deltas
     round.waiting.delete(worker)
@@ -260,7 +251,7 @@ export class LassoJob {
       rounds: this.completed + 1,
       updates: this.updates,
       objective: this.objective,
-      initialObjective: dot2(this.data.y) / 2,
+      initialObjective: dot(this.data.y, this.data.y) / 2,
       nonzeros: nonzeros(this.beta),
       blocks: { count: this.blocks.count, held: this.blocks.held },
       stop: this.stop,
@@ -299,11 +290,7 @@ export class LassoJob {
   /** Issues rounds while fewer than s + 1 are in flight and some column can be scheduled. */
   private issue(): void {
     while (this.state === 'running' && this.inflight.length <= this.hyper.staleness && this.next <= this.hyper.maxRounds - 1) {
-      const holders = new Set<string>()
-      for (let b = 0; b < this.blocks.count; b++) {
-        const w = this.blocks.holderOf(b)
-        if (w !== null && this.blocks.ready(this.blocks.range(b).first)) holders.add(w)
-      }
+      const holders = this.blocks.holders()
       if (holders.size === 0) return
       const count = this.hyper.scheduler === 'sequential' ? 1 : this.hyper.picks * holders.size
       const busy = [...this.busy]
@@ -361,7 +348,7 @@ export class LassoJob {
       }
     }
     for (let i = 0; i < n; i++) this.r[i] -= dr[i]
-    this.rr = dot2(this.r)
+    this.rr = dot(this.r, this.r)
     // converged once every coordinate stood still (|Δβ| ≤ tolerance) since the last larger move
     if (moved > tol) {
       this.since++
@@ -391,7 +378,7 @@ export class LassoJob {
    */
   private check(task: Task, deltas: Float64Array, view: number): string | null {
     const rView = this.residualAt(view)
-    const norm = Math.sqrt(dot2(rView))
+    const norm = Math.sqrt(dot(rView, rView))
     for (let k = 0; k < deltas.length; k++) {
       const j = task.picks[k]
       // |β'| = |S(xⱼᵀr + β, λ)| ≤ |β| + ‖r‖ for a unit column
@@ -471,12 +458,7 @@ export function defaultThreshold(n: number): number {
   return Math.max(0.1, 3 / Math.sqrt(n))
 }
 
-function dot2(v: ArrayLike<number>): number {
-  let s = 0
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i]
-  return s
-}
-
+/** Float64 values as f32 little-endian bytes, for a message. */
 function f32Bytes(v: ArrayLike<number>): Uint8Array {
-  return new Uint8Array(Float32Array.from(v).buffer)
+  return bytesOf(Float32Array.from(v))
 }

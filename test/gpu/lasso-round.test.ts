@@ -8,6 +8,17 @@ import { download, expectClose, randomFloats, record, rng, upload } from './util
 const device = await testDevice()
 const kernel = new LassoRoundKernel(device)
 
+/** The buffers of the coordinate steps (delta starts NaN, so an unwritten one shows). */
+function stepBuffers(x: Float32Array, r: Float32Array, picks: number[], beta: Float32Array) {
+  return {
+    x: upload(device, 'x', x),
+    r: upload(device, 'r', r),
+    picks: upload(device, 'picks', Uint32Array.from(picks)),
+    beta: upload(device, 'beta', beta),
+    delta: upload(device, 'delta', new Float32Array(picks.length).fill(NaN)),
+  }
+}
+
 describe('lasso round kernels', () => {
   it.each([
     { n: 1, cols: 1, picks: [0] },
@@ -31,14 +42,7 @@ describe('lasso round kernels', () => {
     // some picks are thresholded to exactly zero and some move: both paths are exercised
     if (picks.length > 2) expect(refDelta.some((d) => d !== 0)).toBe(true)
 
-    const bufs = {
-      x: upload(device, 'x', x),
-      r: upload(device, 'r', r),
-      picks: upload(device, 'picks', Uint32Array.from(picks)),
-      beta: upload(device, 'beta', beta),
-      delta: upload(device, 'delta', new Float32Array(picks.length).fill(NaN)),
-      dr: upload(device, 'dr', new Float32Array(n).fill(NaN)),
-    }
+    const bufs = { ...stepBuffers(x, r, picks, beta), dr: upload(device, 'dr', new Float32Array(n).fill(NaN)) }
     await record(device, (rec) => kernel.record(rec, bufs, { n, picks: picks.length, lambda }))
     expectClose(await download(device, bufs.delta, picks.length), refDelta, 1e-5, 1e-3)
     expectClose(await download(device, bufs.beta, cols), refBeta, 1e-5, 1e-3)
@@ -57,13 +61,7 @@ describe('lasso round kernels', () => {
     const lambda = 0.05
     const refBeta = Float64Array.from(beta)
     const refDelta = coordinateDeltas({ n, cols, x }, r, picks, refBeta, lambda)
-    const bufs = {
-      x: upload(device, 'x', x),
-      r: upload(device, 'r', r),
-      picks: upload(device, 'picks', Uint32Array.from(picks)),
-      beta: upload(device, 'beta', beta),
-      delta: upload(device, 'delta', new Float32Array(picks.length).fill(NaN)),
-    }
+    const bufs = stepBuffers(x, r, picks, beta)
     await record(device, (rec) => kernel.recordSteps(rec, bufs, { n, picks: picks.length, lambda }))
     expectClose(await download(device, bufs.delta, picks.length), refDelta, 1e-5, 1e-3)
     expectClose(await download(device, bufs.beta, cols), refBeta, 1e-5, 1e-3)

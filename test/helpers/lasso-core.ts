@@ -1,6 +1,7 @@
 // In-process Lasso workers on a LassoJob (no sockets): each takes its events in order, as a tab does, and computes
 // with apps/lasso/step.ts on a float32 residual, so the core's rounds, leases and checks run as on the grid.
 import { coordinateDeltas } from '../../apps/lasso/step.ts'
+import { f32, u32 } from '../../protocol/bytes.ts'
 import type { RegressionData } from '../../apps/lasso/types.ts'
 import { LassoJob, type LassoJobOptions } from '../../coordinator/core/lasso-job.ts'
 import type { Outbox } from '../../coordinator/core/job.ts'
@@ -42,8 +43,8 @@ export class CoreWorker {
         break
       }
       case 'lasso-task': {
-        const picks = new Uint32Array(new Uint8Array(e.msg.picks as Uint8Array).slice().buffer)
-        const beta = new Float32Array(new Uint8Array(e.msg.beta as Uint8Array).slice().buffer)
+        const picks = u32(e.msg.picks, 'picks')
+        const beta = f32(e.msg.beta, 'beta')
         const deltas = new Float32Array(picks.length)
         picks.forEach((j, k) => {
           const b = job.blocks.blockOf(j)
@@ -58,9 +59,9 @@ export class CoreWorker {
         break
       }
       case 'lasso-round': {
-        if (e.msg.r) this.r = new Float32Array(new Uint8Array(e.msg.r as Uint8Array).slice().buffer)
+        if (e.msg.r) this.r = f32(e.msg.r, 'r').slice()
         else {
-          const dr = new Float32Array(new Uint8Array(e.msg.dr as Uint8Array).slice().buffer)
+          const dr = f32(e.msg.dr!, 'dr')
           for (let i = 0; i < n; i++) this.r[i] -= dr[i]
         }
         this.view = e.msg.round
@@ -107,7 +108,7 @@ export class CoreGrid implements Outbox {
     if (!hello.ok) throw new Error(hello.reason)
     const ready = this.job.ready(w.id, { type: 'lasso-ready' })
     if (!ready.ok) throw new Error(ready.reason)
-    w.r = new Float32Array(new Uint8Array(ready.r as Uint8Array).slice().buffer)
+    w.r = f32(ready.r, 'r').slice()
     w.view = ready.round
     await Promise.resolve() // the blocks follow the answer
     return w
