@@ -8,7 +8,7 @@ import type { z } from 'zod'
 import { PRESETS } from '../model/spec.ts'
 import { HyperSchema, type CreateJob, type EngineAsk } from '../protocol/job.ts'
 import { LassoHyperSchema, type CreateLassoJob } from '../protocol/lasso.ts'
-import { BAN_AFTER_QUARANTINES, MAX_MODEL_JSON, MAX_SOCKETS_PER_ADDRESS, READY_TIMEOUT_MS } from '../protocol/limits.ts'
+import { BAN_AFTER_QUARANTINES, MAX_MODEL_JSON, MAX_SOCKETS_PER_ADDRESS, MAX_UPLOAD_BYTES, READY_TIMEOUT_MS } from '../protocol/limits.ts'
 import type { RunWorker } from '../worker/options.ts'
 import { ensureClientBuilt } from './build-client.ts'
 import { runJob, RunError } from './run.ts'
@@ -74,6 +74,7 @@ interface ServeFlags {
   readyTimeout?: number
   dataDir: string
   inMemory?: boolean
+  maxUploadMb?: number
 }
 
 /** Where `serve` keeps jobs unless told: $TABGRID_DATA, else the user's data directory. */
@@ -205,6 +206,7 @@ jobOptions(
     .option('--ban-after <n>', `ban an address from a job after this many of its workers were quarantined (default ${BAN_AFTER_QUARANTINES})`, int('ban-after'))
     .option('--data-dir <dir>', 'where jobs, their logs of updates and model snapshots are kept; jobs that had not ended resume from it after a restart', defaultDataDir())
     .option('--in-memory', 'keep jobs in memory only (lost when the coordinator stops)')
+    .option('--max-upload-mb <mb>', `largest data file the console may upload (default ${MAX_UPLOAD_BYTES / 2 ** 20})`, num('max-upload-mb'))
     .option('--ready-timeout <sec>', `evict a worker not ready this long after hello (default ${READY_TIMEOUT_MS / 1000}; at least 3 × the job's link timeout)`, num('ready-timeout')),
 )
   .option('--min-workers <n>', 'workers to wait for before the first clock', int('min-workers'))
@@ -215,6 +217,7 @@ jobOptions(
     if (f.maxPerAddress !== undefined && f.maxPerAddress < 1) throw new RunError('--max-per-address must be at least 1', 2)
     if (f.banAfter !== undefined && f.banAfter < 1) throw new RunError('--ban-after must be at least 1', 2)
     if (f.readyTimeout !== undefined && !(f.readyTimeout > 0)) throw new RunError('--ready-timeout must be positive', 2)
+    if (f.maxUploadMb !== undefined && !(f.maxUploadMb > 0)) throw new RunError('--max-upload-mb must be positive', 2)
     const srv = await startServer({
       port: f.port ?? Number(process.env.PORT ?? 8080),
       host: f.host,
@@ -224,6 +227,7 @@ jobOptions(
       ...(f.banAfter !== undefined ? { banAfter: f.banAfter } : {}),
       ...(f.readyTimeout !== undefined ? { readyTimeoutMs: f.readyTimeout * 1000 } : {}),
       ...(f.inMemory ? {} : { dataDir: f.dataDir }),
+      ...(f.maxUploadMb !== undefined ? { maxUploadBytes: Math.round(f.maxUploadMb * 2 ** 20) } : {}),
     }).catch((e: Error & { code?: string }) => {
       throw e.code === 'ERR_STORE_LOCKED' ? new RunError(e.message, 2) : e
     })

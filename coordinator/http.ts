@@ -11,6 +11,9 @@ import type { JobCore } from './core/job.ts'
 import type { LassoJob } from './core/lasso-job.ts'
 import type { DataRoots } from './data/index.ts'
 import type { DurableStore } from './durable/types.ts'
+import { curveCsv } from './ops/curve-csv.ts'
+import { BUILTIN_DATA, findDataFiles, type Catalog } from './ops/catalog.ts'
+import { UploadError, type Uploads } from './ops/uploads.ts'
 import { ClockAheadError, NoHistoryError, type JobStore } from './store.ts'
 
 export interface HttpOptions {
@@ -18,8 +21,10 @@ export interface HttpOptions {
   clientDir: string
   operatorToken: string
   log: Logger
-  /** Jobs created through the API read data only inside these (--data-root). */
+  /** Jobs created through the API read data only inside these (--data-root); the uploads' folder is one of them. */
   dataRoots: DataRoots
+  /** Where the console's uploads go. */
+  uploads: Uploads
 }
 
 /** Everything GET /api/jobs/:id shows: the summary, live workers, the curve and the ledger's proof. */
@@ -48,7 +53,12 @@ export function jobDetail(job: JobCore, edge: EdgeView, durable?: DurableStore):
       bytes: m.bytes,
       leases: job.ledger.leasesOf(m.id).map((l) => ({ shard: l.shard, epoch: l.epoch })),
       ...(m.time ? { time: m.time } : {}),
+      joinedAt: m.joinedAt,
+      paused: m.paused,
+      duty: m.duty,
     })),
+    departed: job.history.departedView(),
+    progress: job.history.progress(),
     curve: job.curve.points,
     ledger: job.ledger.report(),
     returned: job.returned,
@@ -60,7 +70,7 @@ export function jobDetail(job: JobCore, edge: EdgeView, durable?: DurableStore):
   }
 }
 
-export function createApp({ store, clientDir, operatorToken, log, dataRoots }: HttpOptions): express.Express {
+export function createApp({ store, clientDir, operatorToken, log, dataRoots, uploads }: HttpOptions): express.Express {
   const app = express()
   app.disable('x-powered-by')
   app.use(express.json({ limit: '64kb' }))
@@ -88,6 +98,56 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots }: H
   })
   app.get('/api/jobs', (_req, res) => {
     res.json(store.all().map((j) => j.summary()))
+  })
+  // The console's sign-in: 200 with the operator token, 401 without.
+  app.get('/api/operator', (req, res) => {
+    if (operator(req, res)) res.json({ ok: true })
+  })
+  // What a job can be started on: the built-in sets and the data files under the data roots (uploads included).
+  app.get('/api/data', async (req, res) => {
+    if (!operator(req, res)) return
+    const catalog: Catalog = { builtin: BUILTIN_DATA, files: await findDataFiles(dataRoots.dirs), maxUploadBytes: uploads.maxBytes }
+    res.json(catalog)
+  })
+  // A data file from the console, as the raw body: ?name=FILE, and &into=ID to add a file (IDX) to an earlier upload.
+  app.post('/api/uploads', async (req, res) => {
+    if (!operator(req, res)) return
+    const declared = req.get('content-length')
+    try {
+      const u = await uploads.save(String(req.query.name ?? ''), req.query.into === undefined ? undefined : String(req.query.into), req, declared ? Number(declared) : undefined)
+      log.info({ upload: u.id, files: u.files, bytes: u.bytes }, 'data uploaded')
+      res.status(201).json(u)
+    } catch (e) {
+      if (!(e instanceof UploadError)) throw e
+      const [status, code] = e.kind === 'size' ? ([413, 'ERR_TOO_LARGE'] as const) : e.kind === 'unknown' ? ([404, 'ERR_BAD_MESSAGE'] as const) : ([400, 'ERR_BAD_MESSAGE'] as const)
+      // the rest of a refused body is not read: the connection closes after the answer
+      res.set('connection', 'close').status(status).json(reject(code, e.message))
+    }
+  })
+  // The operator's controls: pause (every worker holds at its next clock boundary), resume, cancel (the job fails).
+  for (const action of ['pause', 'resume', 'cancel'] as const) {
+    app.post(`/api/jobs/:id/${action}`, (req, res) => {
+      if (!operator(req, res)) return
+      const id = String(req.params.id)
+      const refused = store.control(id, action)
+      if (refused) {
+        res.status(refused.code === 'ERR_UNKNOWN_JOB' ? 404 : 409).json(refused)
+        return
+      }
+      const job = store.any(id)!
+      log.info({ job: id, action, state: job.state }, `job ${action}`)
+      res.json(job.summary())
+    })
+  }
+  // The job's curve as CSV: SGD's test evaluations, Lasso's objective over rounds.
+  app.get('/api/jobs/:id/curve.csv', (req, res) => {
+    const job = store.any(String(req.params.id))
+    if (!job) {
+      res.status(404).json(reject('ERR_UNKNOWN_JOB', `no job ${req.params.id}`))
+      return
+    }
+    res.set({ 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${job.id}-curve.csv"`, 'cache-control': 'no-store' })
+    res.send(curveCsv(job))
   })
   app.post('/api/jobs', async (req, res) => {
     if (!operator(req, res)) return

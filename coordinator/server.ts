@@ -1,11 +1,14 @@
 // Starts a coordinator: HTTP app + socket.io on one port, the job store, the periodic duties.
 import { randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { pino, type Logger } from 'pino'
 import { Server } from 'socket.io'
-import { CONNECT_TIMEOUT_MS, MAX_SOCKET_ATTACHMENTS, MAX_TEXT_PACKET_CHARS, MAX_UPDATE_BYTES, PACKET_RATE_FACTOR } from '../protocol/limits.ts'
+import { CONNECT_TIMEOUT_MS, MAX_SOCKET_ATTACHMENTS, MAX_TEXT_PACKET_CHARS, MAX_UPDATE_BYTES, MAX_UPLOAD_BYTES, PACKET_RATE_FACTOR } from '../protocol/limits.ts'
 import { DataRoots, defaultDataRoots } from './data/index.ts'
 import { Edge } from './edge/edge.ts'
 import type { EdgeOptions } from './edge/options.ts'
@@ -14,6 +17,7 @@ import { defenceLogger } from './defence-log.ts'
 import { SqliteStore } from './durable/sqlite-store.ts'
 import { EvalPool } from './eval-pool.ts'
 import { createApp } from './http.ts'
+import { Uploads } from './ops/uploads.ts'
 import { attachWorkers, SocketOutbox, type WorkerServer } from './socket.ts'
 import { TICK_EVERY_MS, WATCH_EVERY_MS } from './core/job.ts'
 import { JobStore } from './store.ts'
@@ -46,6 +50,13 @@ export interface ServerOptions extends EdgeOptions {
    * had not ended go on after a restart. Without it, jobs live in memory only (tests, `tabgrid run`).
    */
   dataDir?: string
+  /**
+   * Where data sets uploaded from the console go (a data root): `<dataDir>/uploads`, or without a data directory a
+   * temporary folder removed when the server closes.
+   */
+  uploadDir?: string
+  /** Largest upload in bytes (CLI --max-upload-mb); default MAX_UPLOAD_BYTES (256 MiB). */
+  maxUploadBytes?: number
 }
 
 export interface RunningServer {
@@ -85,8 +96,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       else log.error({ job: r.id, err: r.error }, 'a kept job could not be resumed: marked failed')
     }
   }
-  const dataRoots = new DataRoots(opts.dataRoots?.length ? opts.dataRoots : defaultDataRoots())
-  const app = createApp({ store, clientDir: opts.clientDir ?? CLIENT_DIR, operatorToken, log, dataRoots })
+  const temporary = !opts.uploadDir && !opts.dataDir
+  const uploadDir = opts.uploadDir ?? (opts.dataDir ? join(opts.dataDir, 'uploads') : mkdtempSync(join(tmpdir(), 'tabgrid-uploads-')))
+  mkdirSync(uploadDir, { recursive: true })
+  const uploads = new Uploads(uploadDir, opts.maxUploadBytes ?? MAX_UPLOAD_BYTES)
+  const dataRoots = new DataRoots([...(opts.dataRoots?.length ? opts.dataRoots : defaultDataRoots()), uploadDir])
+  const app = createApp({ store, clientDir: opts.clientDir ?? CLIENT_DIR, operatorToken, log, dataRoots, uploads })
   const http = createServer(app)
   const io: WorkerServer = new Server(http, {
     // volunteers speak websocket only (client/volunteer/main.ts): no long-polling bodies to buffer
@@ -150,6 +165,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       durable?.close()
       http.closeAllConnections()
       await new Promise<void>((r) => http.close(() => r()))
+      if (temporary) rmSync(uploadDir, { recursive: true, force: true })
     },
   }
 }

@@ -200,6 +200,8 @@ export function attachWorkers(io: WorkerServer, store: JobStore, out: SocketOutb
         return job.resend(worker, m)
       case 'report':
         return job.report(worker, m)
+      case 'pause':
+        return ready ? job.pause(worker, m) : reject('ERR_NOT_JOINED', 'pause before ready')
       case 'lasso-ready':
       case 'lasso-hold':
       case 'lasso-result':
@@ -223,6 +225,8 @@ export function attachWorkers(io: WorkerServer, store: JobStore, out: SocketOutb
         return ready ? job.result(worker, m) : reject('ERR_NOT_JOINED', 'lasso-result before lasso-ready')
       case 'stats':
         return { ok: true }
+      case 'pause':
+        return job.pause(worker, m)
       default:
         return reject('ERR_BAD_MESSAGE', `${m.type}: job ${job.id} is a Lasso job`)
     }

@@ -3,9 +3,10 @@ import { randomBytes } from 'node:crypto'
 import { arenaBytes, arenaFromBytes, initParams } from '../model/params.ts'
 import { planModel, type ModelPlan } from '../model/plan.ts'
 import { ModelSpecError, parseModelSpec, presetSpec, type ModelSpec } from '../model/spec.ts'
-import { CreateJobSchema, type CreateJob } from '../protocol/job.ts'
+import { CreateJobSchema, type CreateJob, type JobControl } from '../protocol/job.ts'
 import { CreateLassoJobSchema, type CreateLassoJob } from '../protocol/lasso.ts'
 import { MAX_UPDATE_BYTES } from '../protocol/limits.ts'
+import { reject, type Rejection } from '../protocol/errors.ts'
 import { JobCore, type JobOptions, type Outbox, type ResumeState } from './core/job.ts'
 import { LassoJob } from './core/lasso-job.ts'
 import { confineRegressionSpec, loadRegression } from './data/regression.ts'
@@ -69,6 +70,8 @@ export class JobStore {
       if (j.state === 'done' || j.state === 'failed' || this.jobs.has(j.id)) continue
       try {
         const job = await this.create(j.spec as Partial<CreateJob>, { resume: { id: j.id } })
+        // an operator's pause outlives a restart
+        if (j.state === 'paused') job.control('pause')
         out.push({ id: j.id, ok: true, clock: job.ssp.min })
       } catch (e) {
         this.durable!.setState(j.id, 'failed')
@@ -210,6 +213,16 @@ export class JobStore {
 
   tick(): void {
     for (const j of this.all()) j.tick()
+  }
+
+  /**
+   * An operator's pause, resume or cancel of a job of either app: null when done (or nothing to do), a rejection
+   * (ERR_UNKNOWN_JOB, or ERR_JOB_CLOSED for an ended job) otherwise.
+   */
+  control(id: string, action: JobControl): Rejection | null {
+    const job = this.any(id)
+    if (!job) return reject('ERR_UNKNOWN_JOB', `no job ${id}`)
+    return job.control(action)
   }
 
   /** Every job's probation check (JobCore.watch): a few times a second. */

@@ -95,6 +95,41 @@ export type CreateJob = z.infer<typeof CreateJobSchema>
 
 export type JobState = 'pending' | 'running' | 'paused' | 'done' | 'failed'
 
+/** States a job never leaves. */
+export function isEnded(state: JobState): boolean {
+  return state === 'done' || state === 'failed'
+}
+
+/** What an operator may do to a job (POST /api/jobs/:id/pause|resume|cancel). */
+export type JobControl = 'pause' | 'resume' | 'cancel'
+
+/**
+ * A worker that left a job, as the job page keeps it (greyed, with what it gave): its engine, when it came and went,
+ * why it went (`left`: it closed or was closed; else the code it was removed with), and what it contributed.
+ */
+export interface DepartedView {
+  id: string
+  engine: 'webgpu' | 'cpu'
+  adapter: string
+  joinedAt: number
+  leftAt: number
+  why: string
+  /** SGD: samples its accepted updates carried (less what a quarantine took back); Lasso: coordinate updates. */
+  samples: number
+  /** SGD: the clock after its last accepted update; Lasso: tasks answered. */
+  clock: number | null
+}
+
+/** One sample of a job's progress, taken once a second while it runs (the job page's samples/s and SSP spread). */
+export interface ProgressPoint {
+  t: number
+  minClock: number
+  maxClock: number
+  /** Samples processed so far (SGD) or coordinate updates (Lasso). */
+  samples: number
+  workers: number
+}
+
 /**
  * The engine a worker is asked to train with (`?engine=`, `tabgrid worker --engine`, `tabgrid run --engine`): auto
  * picks (client/gpu/engine-choice.ts), webgpu and cpu insist.
@@ -155,6 +190,10 @@ export interface JobSummary {
   /** The learning rate of the newest lease. */
   lr: number
   samplesPerSecond: number
+  /** Samples in accepted updates so far (less what quarantines took back). */
+  samples: number
+  /** Why the job is paused or failed (`paused by the operator`, `cancelled by the operator`, an error); null otherwise. */
+  reason: string | null
   createdAt: number
   hyper: Hyper
   dataset: JobInfo['dataset']
@@ -186,6 +225,11 @@ export interface WorkerView {
   leases: Array<{ shard: number; epoch: number }>
   /** Where its clocks went (ms summed over `clocks`), as it last reported. */
   time?: ClockTime
+  joinedAt: number
+  /** The volunteer pressed Pause: it holds no shard and does not count toward the min clock until it resumes. */
+  paused: boolean
+  /** The volunteer's throttle: the fraction of the time it computes (1 = flat out), as it last reported. */
+  duty: number
 }
 
 /** What the job's defences did (README: "Defences"). */
@@ -244,6 +288,10 @@ export interface JobDetail extends JobSummary {
   defence: DefenceView
   /** The socket edge's refusals for this job. */
   edge: EdgeView
+  /** Workers that left, newest last (the last MAX_DEPARTED). */
+  departed: DepartedView[]
+  /** Progress once a second: clocks, samples, workers (thinned to at most MAX_PROGRESS_POINTS as it grows). */
+  progress: ProgressPoint[]
   /** With a data directory: what the job keeps there, and the oldest clock its model can be rebuilt at. */
   disk?: { updates: number; snapshots: number; bytes: number; oldestClock: number }
   startedAt: number | null

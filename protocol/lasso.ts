@@ -3,7 +3,7 @@
 // and sends each round's residual change to every worker.
 import { z } from 'zod'
 import type { Binary } from './bytes.ts'
-import type { DefenceView, JobState } from './job.ts'
+import type { DefenceView, DepartedView, JobState } from './job.ts'
 import { MAX_LASSO_BLOCKS, MAX_LASSO_PICKS } from './limits.ts'
 
 /** Hyperparameters of a Lasso job; the defaults converge on the built-in correlated data and on standardised CSVs. */
@@ -170,6 +170,8 @@ export interface LassoSummary {
   blocks: { count: number; held: number }
   /** Why the job ended: converged (tolerance), maxRounds. */
   stop: 'converged' | 'maxRounds' | null
+  /** Why the job is paused or failed (`paused by the operator`, `cancelled by the operator`); null otherwise. */
+  reason: string | null
   createdAt: number
   startedAt: number | null
   finishedAt: number | null
@@ -184,6 +186,9 @@ export interface LassoWorkerView {
   /** Tasks answered. */
   rounds: number
   updates: number
+  joinedAt: number
+  /** The volunteer pressed Pause: its blocks went to the others until it resumes. */
+  paused: boolean
 }
 
 /** GET /api/jobs/:id of a Lasso job. */
@@ -195,4 +200,6 @@ export interface LassoDetail extends LassoSummary {
   defence: DefenceView & { verified: number }
   /** Residual bytes sent to workers (the rounds' changes and refreshes). */
   bytes: { coordinator: number }
+  /** Workers that left, newest last: `samples` counts their coordinate updates, `clock` their tasks answered. */
+  departed: DepartedView[]
 }

@@ -91,3 +91,12 @@ export const PACKET_RATE_FACTOR = 2
 export const MAX_SOCKET_ATTACHMENTS = 1
 /** Longest text socket.io packet (characters): a signal's SDP with its JSON escapes fits many times over. */
 export const MAX_TEXT_PACKET_CHARS = 4 * MAX_SDP_LENGTH
+
+/** The lowest throttle a volunteer may set: the tab computes this fraction of the time (client/train/throttle.ts). */
+export const MIN_DUTY = 0.05
+
+/** Progress points a job keeps (one a second; thinned to every other point when full): about 2 h at full rate. */
+export const MAX_PROGRESS_POINTS = 7200
+
+/** The largest file an operator may upload for a job's data (POST /api/uploads; --max-upload-mb). */
+export const MAX_UPLOAD_BYTES = 256 * 2 ** 20

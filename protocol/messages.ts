@@ -13,6 +13,7 @@ import {
   MAX_UPDATE_BYTES,
   MAX_PEER_LINKS,
   MAX_WORKERS_PER_JOB,
+  MIN_DUTY,
 } from './limits.ts'
 
 const Id = z.string().min(1).max(MAX_ID_LENGTH).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
@@ -98,7 +99,15 @@ export const StatsSchema = z.object({
   samplesPerSecond: Count,
   bytes: WorkerBytesSchema,
   time: ClockTimeSchema.optional(),
+  /** The volunteer's throttle: the fraction of the time the tab computes (1 = flat out; README: Lending a GPU). */
+  duty: z.number().min(MIN_DUTY).max(1).optional(),
 })
+/**
+ * The volunteer pressed Pause (`paused`: true) or Resume. Paused, an SGD worker's shards go back to the pool and it
+ * stops counting toward the min clock (it holds nobody back) but keeps its replica current; a Lasso worker's blocks
+ * go to the others. Resumed, it takes work again: SGD at the job's min clock with its next lease.
+ */
+export const PauseSchema = z.object({ type: z.literal('pause'), paused: z.boolean() })
 
 /** Messages a worker sends, each on the socket.io event named by its `type`, each answered through an ack. */
 export const ClientMessageSchemas = {
@@ -112,6 +121,7 @@ export const ClientMessageSchemas = {
   report: ReportSchema,
   link: LinkSchema,
   stats: StatsSchema,
+  pause: PauseSchema,
   ...LassoMessageSchemas,
 } as const
 export type ClientMessageType = keyof typeof ClientMessageSchemas
@@ -251,6 +261,8 @@ export interface Replies extends LassoReplies {
   report: { ok: true; relayed: boolean }
   link: { ok: true }
   stats: { ok: true }
+  /** `returned`: the shards (SGD) or blocks (Lasso) that went to others. */
+  pause: { ok: true; returned: number }
 }
 export type Reply<T extends ClientMessageType> = Replies[T] | Rejection
 
@@ -272,7 +284,8 @@ export interface ServerEvents extends LassoServerEvents {
   correction: (m: Correction) => void
   /** The tensors' paths changed (workers joined or left). */
   paths: (m: CommView) => void
-  job: (m: { state: JobInfo['state'] }) => void
+  /** The job's state changed; `reason` says why it is paused or failed (an operator's pause or cancel). */
+  job: (m: { state: JobInfo['state']; reason?: string }) => void
   evicted: (m: Rejection) => void
   /** The answer to a message sent without an ack function. */
   rejected: (m: Rejection) => void

@@ -8,6 +8,7 @@ import type { BlockGrant, LassoJobInfo, LassoServerEvents } from '../../protocol
 import { MAX_LASSO_PICKS } from '../../protocol/limits.ts'
 import type { CoordinatorLink } from '../transport/coordinator.ts'
 import type { WorkerStatus } from '../train/status.ts'
+import { restAfter } from '../train/throttle.ts'
 import { GpuLassoStepper } from './gpu-stepper.ts'
 import { HeldColumns } from './held.ts'
 import { SerialQueue } from './queue.ts'
@@ -79,7 +80,7 @@ export class LassoWorker {
     link.on('lasso-blocks', (m) => this.queue.push(() => this.onBlocks(m.blocks, m.version)))
     link.on('lasso-task', (m) => this.queue.push(() => this.onTask(m)))
     link.on('lasso-round', (m) => this.queue.push(() => this.onRound(m)))
-    link.on('job', (m) => this.queue.push(() => this.onJob(m.state)))
+    link.on('job', (m) => this.queue.push(() => this.onJob(m.state, m.reason)))
     link.on('evicted', (r) => this.destroy(new TabgridError(r.code, r.reason)))
     link.on('rejected', (r) => this.destroy(new TabgridError(r.code, r.reason)))
     link.onDisconnect((why) => this.destroy(new TabgridError('ERR_DISCONNECTED', `lost the coordinator (${why})`)))
@@ -99,7 +100,7 @@ export class LassoWorker {
         this.stepper.setResidual(this.r)
         this.setView(ready.round)
         this.setPhase()
-        if (this.job.state === 'done' || this.job.state === 'failed') this.queue.push(() => this.onJob(this.job.state))
+        if (this.job.state === 'done' || this.job.state === 'failed') this.queue.push(() => this.onJob(this.job.state, undefined))
         this.queue.open()
       }
     } catch (e) {
@@ -124,6 +125,17 @@ export class LassoWorker {
       this.notify()
       this.settle?.reject(err)
     } else this.settle?.resolve()
+  }
+
+  /**
+   * The volunteer's Pause (true) or Resume, in order with the events: paused, the coordinator gives its blocks to the
+   * other tabs (it answers the tasks it was given before) and it keeps applying the rounds' residual changes.
+   */
+  setPaused(paused: boolean): void {
+    this.queue.push(async () => {
+      await this.deps.link.request('pause', { type: 'pause', paused })
+      this.setPhase()
+    })
   }
 
   // ── events, one at a time ──────────────────────────────────────────────────────────────────────
@@ -170,7 +182,12 @@ export class LassoWorker {
     const beta = f32(m.beta, `lasso-task ${m.round} beta`, picks.length)
     const local = this.held.local(picks)
     const view = this.view
+    const started = performance.now()
     const deltas = await this.stepper.step(local, beta, this.job.lambda)
+    if (this.ended) return
+    // the throttle: rest so that the tab computes `duty` of the time (the coordinator waits on this task meanwhile)
+    const rest = restAfter(performance.now() - started, this.status.duty)
+    if (rest > 0) await new Promise((r) => setTimeout(r, rest))
     if (this.ended) return
     const s = this.status.lasso!
     s.tasks++
@@ -196,10 +213,11 @@ export class LassoWorker {
     this.notify()
   }
 
-  private onJob(state: JobState): void {
+  /** The job's state: done or failed (an operator's cancel) ends the work without an error; `reason` says why. */
+  private onJob(state: JobState, reason: string | undefined): void {
     this.job.state = state
-    if (state === 'failed') throw new TabgridError('ERR_JOB_CLOSED', `job ${this.job.id} failed`)
-    if (state !== 'done') {
+    if (reason) this.status.jobReason = reason
+    if (state !== 'done' && state !== 'failed') {
       this.setPhase()
       return
     }
@@ -234,7 +252,7 @@ export class LassoWorker {
 
   private setPhase(): void {
     const state = this.job.state
-    const phase = state === 'pending' || state === 'paused' ? 'waiting' : 'training'
+    const phase = this.status.paused ? 'paused' : state === 'pending' || state === 'paused' ? 'waiting' : 'training'
     if (this.status.phase === phase) return
     this.status.phase = phase
     this.notify()

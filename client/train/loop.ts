@@ -4,7 +4,7 @@ import type { ModelPlan } from '../../model/plan.ts'
 import type { Path } from '../../model/update.ts'
 import { TabgridError } from '../../protocol/errors.ts'
 import { encodeFrame } from '../../protocol/frames.ts'
-import type { JobInfo } from '../../protocol/job.ts'
+import { isEnded, type JobInfo } from '../../protocol/job.ts'
 import type { ClockView, LeaseGrant } from '../../protocol/messages.ts'
 import { decodeShard } from '../../protocol/shard.ts'
 import type { Engine } from '../gpu/engine.ts'
@@ -13,6 +13,7 @@ import type { PeerMesh } from '../transport/peer-mesh.ts'
 import type { Inbox } from './inbox.ts'
 import { RowPacer } from './pace.ts'
 import type { RateMeter, WorkerStatus } from './status.ts'
+import { rest, restAfter } from './throttle.ts'
 
 /**
  * Ask the coordinator for updates a peer should have sent after waiting this long for them. A safety net: every
@@ -79,12 +80,16 @@ export class Loop {
   async train(): Promise<void> {
     const { h } = this
     while (h.running()) {
+      if (isEnded(h.job.state)) return
+      if (h.status.paused) {
+        await this.pausedHere()
+        continue
+      }
       if (h.job.state === 'pending' || h.job.state === 'paused') {
         h.setPhase('waiting')
         await h.changed(IDLE_RETRY_MS)
         continue
       }
-      if (h.job.state !== 'running') return
       // the next shard, granted and fetched while the last one trained: the worker goes on from its own clock
       const ahead = this.ahead
       this.ahead = null
@@ -95,7 +100,7 @@ export class Loop {
       }
       const r = await h.link.request('lease', { type: 'lease' })
       // the last shard's answers came before this one (socket.io keeps order): a refusal among them throws here
-      await this.pending
+      await this.closedOk(this.pending)
       if (r.done) return
       if (!r.lease) {
         h.setPhase('idle')
@@ -104,6 +109,44 @@ export class Loop {
       }
       await this.process(r.lease, false)
     }
+  }
+
+  /**
+   * The volunteer paused this tab: the lease granted ahead is dropped, the coordinator takes its shards back and stops
+   * counting it toward the min clock (`pause`), and the tab waits, still applying what comes in, until Resume; then it
+   * says so and leases again, at the job's min clock.
+   */
+  private async pausedHere(): Promise<void> {
+    const { h } = this
+    this.ahead = null
+    h.setPhase('paused')
+    await h.link.request('pause', { type: 'pause', paused: true })
+    while (h.running() && h.status.paused && !isEnded(h.job.state)) await h.changed(IDLE_RETRY_MS)
+    if (h.running() && !isEnded(h.job.state)) await h.link.request('pause', { type: 'pause', paused: false })
+  }
+
+  /**
+   * Waits at a clock boundary while the operator has the job paused (its lease stays this worker's and its stall
+   * timer stands still); false when the tab is to stop working on this shard: the job ended, or the volunteer paused.
+   */
+  private async mayGoOn(): Promise<boolean> {
+    const { h } = this
+    while (h.running() && h.job.state === 'paused' && !h.status.paused) {
+      h.setPhase('waiting')
+      await h.changed(IDLE_RETRY_MS)
+    }
+    return h.running() && !h.status.paused && !isEnded(h.job.state)
+  }
+
+  /**
+   * Awaits answers to updates; a refusal because the job ended meanwhile (an operator's cancel while they were on
+   * their way) is the end of the work, not an error.
+   */
+  private async closedOk(p: Promise<unknown>): Promise<void> {
+    await p.catch((e: unknown) => {
+      if ((e as TabgridError).code === 'ERR_JOB_CLOSED' && isEnded(this.h.job.state)) return
+      throw e
+    })
   }
 
   /**
@@ -149,6 +192,12 @@ export class Loop {
     let clockStart = performance.now()
     let applyAtStart = time.applyMs
     for (let row0 = 0, rows = 0; row0 < shard.n; row0 += rows) {
+      if (!(await this.mayGoOn())) {
+        // the shard is left unfinished: the coordinator hands it out again (a pause) or the job is over
+        this.pending = this.closedOk(Promise.all(acks))
+        this.pending.catch(() => undefined)
+        return
+      }
       const applyBefore = time.applyMs
       const waitStart = performance.now()
       await this.gate(clock)
@@ -195,6 +244,9 @@ export class Loop {
         let at: number | null = null
         try {
           at = (await ack).clock
+        } catch (e) {
+          await this.closedOk(Promise.reject(e))
+          return
         } finally {
           h.inbox.releaseServer(at, ps)
         }
@@ -206,19 +258,24 @@ export class Loop {
         const ack = link.request('update', msg)
         ack.catch(() => undefined)
         acks.push(ack)
-        if (acks.length > 1) await acks.shift()
+        if (acks.length > 1) await this.closedOk(acks.shift()!)
       }
+      // The throttle: the tab rests so that it computes `duty` of the time. The rest counts as engine time (a tab at
+      // 50 % is a device half as fast), so the pacer and the coordinator's clock length see the tab as it is.
+      const sent = performance.now()
+      const rested = await rest(restAfter(Math.max(0, engineMs), status.duty), (ms) => h.changed(ms), () => status.paused)
+      const busy = Math.max(0, engineMs) + rested
       const end = performance.now()
       time.clocks++
       time.rows += rows
       time.waitMs += Math.max(0, waited)
-      time.engineMs += Math.max(0, engineMs)
-      time.sendMs += end - sendStart
+      time.engineMs += busy
+      time.sendMs += sent - sendStart
       // the rest: the clock's wall time less the four above (applies since the last clock ended included)
       const applied = time.applyMs - applyAtStart
-      const rest = Math.max(0, end - clockStart - Math.max(0, waited) - Math.max(0, engineMs))
-      time.otherMs += Math.max(0, rest - (end - sendStart) - applied)
-      this.pacer.observe(rows, Math.max(0, engineMs), rest)
+      const others = Math.max(0, end - clockStart - Math.max(0, waited) - busy)
+      time.otherMs += Math.max(0, others - (sent - sendStart) - applied)
+      this.pacer.observe(rows, busy, others)
       clockStart = end
       applyAtStart = time.applyMs
       status.lastLoss = step.loss / rows
@@ -236,7 +293,7 @@ export class Loop {
     link.send('shard-done', { type: 'shard-done', lease: lease.id })
     // awaited at the next boundary; a session that stops first never awaits it, and its refusal (or the timeout of a
     // socket that closed under it) is no one's to handle
-    this.pending = Promise.all(acks)
+    this.pending = this.closedOk(Promise.all(acks))
     this.pending.catch(() => undefined)
   }
 

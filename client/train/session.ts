@@ -6,7 +6,7 @@ import { arenaFromBytes } from '../../model/params.ts'
 import type { Path } from '../../model/update.ts'
 import { asBytes } from '../../protocol/bytes.ts'
 import { TabgridError } from '../../protocol/errors.ts'
-import { maxRowsOf, type CommView, type JobInfo } from '../../protocol/job.ts'
+import { isEnded, maxRowsOf, type CommView, type JobInfo } from '../../protocol/job.ts'
 import type { LassoJobInfo } from '../../protocol/lasso.ts'
 import type { ClockTime, ClockView } from '../../protocol/messages.ts'
 import type { Engine } from '../gpu/engine.ts'
@@ -17,6 +17,7 @@ import { PeerMesh, type MeshOptions } from '../transport/peer-mesh.ts'
 import { Inbox } from './inbox.ts'
 import { Loop, type LoopHost } from './loop.ts'
 import { initialStatus, RateMeter, type WorkerStatus } from './status.ts'
+import { clampDuty } from './throttle.ts'
 
 /** How often a tab reports its clocks' time (`stats`): the coordinator's Pace sizes the job's clock from these. */
 export const STATS_EVERY_MS = 2000
@@ -108,6 +109,36 @@ export class Session implements LoopHost {
       await this.mesh?.flush()
       this.destroy()
     }
+  }
+
+  /**
+   * The volunteer's Pause: the tab finishes the step it is on, hands its work back (an SGD shard goes back to the
+   * pool, Lasso blocks to the other tabs) and stops counting toward the job's min clock, so it holds nobody back; it
+   * keeps its links and its replica current, so `resume()` goes on at once. Phase `paused` while it is.
+   */
+  pause(): void {
+    this.setPaused(true)
+  }
+
+  /** Ends a pause: the tab takes work again (SGD: a shard, at the job's min clock). */
+  resume(): void {
+    this.setPaused(false)
+  }
+
+  /**
+   * The throttle: the fraction of the time the tab computes (e.g. 0.25, 0.5, 1), from the next step on. It rests
+   * after each step; its rows and the job's clock length follow, as for a slower device.
+   */
+  setDuty(duty: number): void {
+    this.status.duty = clampDuty(duty)
+    this.notify()
+  }
+
+  private setPaused(paused: boolean): void {
+    if (this.status.paused === paused) return
+    this.status.paused = paused
+    this.lasso?.setPaused(paused)
+    this.notify()
   }
 
   /** Stops after the current step and closes everything. */
@@ -267,7 +298,9 @@ export class Session implements LoopHost {
     )
     link.on(
       'job',
-      this.guard(({ state }) => {
+      this.guard(({ state, reason }) => {
+        if (reason) this.status.jobReason = reason
+        else delete this.status.jobReason
         if (this.lasso) return // it has its own handler, in order with its other events
         // the job of either app until a LassoWorker exists (the SGD job is this.job)
         this.status.job!.state = state
@@ -276,7 +309,11 @@ export class Session implements LoopHost {
     )
     link.on('evicted', (r) => this.destroy(new TabgridError(r.code, r.reason)))
     // the refusal of an update sent without an ack (Loop): the same as a refused ack, the work stops
-    link.on('rejected', (r) => this.destroy(new TabgridError(r.code, r.reason)))
+    link.on('rejected', (r) => {
+      // an update that was on its way when the job ended (an operator's cancel): the work is over, not wrong
+      if (r.code === 'ERR_JOB_CLOSED' && this.status.job && isEnded(this.status.job.state)) return
+      this.destroy(new TabgridError(r.code, r.reason))
+    })
     const hello = await link.request('hello', {
       type: 'hello',
       engine: backend.kind,
@@ -349,6 +386,7 @@ export class Session implements LoopHost {
     if (this.destroyed) throw this.fatal ?? new TabgridError('ERR_JOB_CLOSED', 'the session ended as it joined')
     const engine = backend.kind === 'webgpu' && backend.device ? backend.device : 'cpu'
     this.lasso = new LassoWorker({ link, job, engine, fetchBlock: (url) => this.deps.fetchShard(url), status: this.status, onStatus: () => this.notify() })
+    if (this.status.paused) this.lasso.setPaused(true)
   }
 
   /** The min moved (a `clock` event, or the view an aggregate carries). */
@@ -384,7 +422,7 @@ export class Session implements LoopHost {
     this.notify()
     if (!this.me || this.destroyed) return
     await this.deps.link
-      .request('stats', { type: 'stats', samplesPerSecond: this.status.samplesPerSecond, bytes: { ...this.status.bytes }, time: { ...this.status.time } })
+      .request('stats', { type: 'stats', samplesPerSecond: this.status.samplesPerSecond, bytes: { ...this.status.bytes }, time: { ...this.status.time }, duty: this.status.duty })
       .catch(() => undefined)
   }
 }

@@ -22,7 +22,11 @@ export interface LassoStatus {
 }
 
 export interface WorkerStatus {
-  phase: 'starting' | 'connecting' | 'linking' | 'waiting' | 'training' | 'waiting-slowest' | 'waiting-updates' | 'idle' | 'done' | 'left' | 'error'
+  /**
+   * `waiting`: the job has not started, or its operator paused it (`jobReason` says so); `paused`: the volunteer
+   * paused this tab; `done`: the job ended (its state says how: done, or failed with `jobReason`).
+   */
+  phase: 'starting' | 'connecting' | 'linking' | 'waiting' | 'training' | 'waiting-slowest' | 'waiting-updates' | 'idle' | 'paused' | 'done' | 'left' | 'error'
   workerId: string
   /** The job's app, known from hello's answer ('sgd' until then). */
   app: 'sgd' | 'lasso'
@@ -61,6 +65,12 @@ export interface WorkerStatus {
   clipped: number
   /** Where this tab's clocks went (ms summed over `time.clocks`): reported with its stats. */
   time: ClockTime
+  /** The volunteer paused this tab (Session.pause): it finishes its step, hands its work back and waits. */
+  paused: boolean
+  /** The throttle: the fraction of the time this tab computes (Session.setDuty); 1 = flat out. */
+  duty: number
+  /** Why the job is paused or failed, as the coordinator said (`paused by the operator`, `cancelled by the operator`). */
+  jobReason?: string
   error?: string
 }
 
@@ -94,6 +104,8 @@ export function initialStatus(): WorkerStatus {
     corrections: 0,
     clipped: 0,
     time: { clocks: 0, rows: 0, engineMs: 0, sendMs: 0, applyMs: 0, waitMs: 0, otherMs: 0 },
+    paused: false,
+    duty: 1,
   }
 }
 

@@ -6,7 +6,7 @@ import type { ModelPlan } from '../../model/plan.ts'
 import type { Part } from '../../model/update.ts'
 import { reject, type Rejection } from '../../protocol/errors.ts'
 import { encodeFrame, encodeParts, readFrame, type RawFrame } from '../../protocol/frames.ts'
-import { maxRowsOf, type JobInfo, type JobState, type JobSummary } from '../../protocol/job.ts'
+import { isEnded, maxRowsOf, type JobControl, type JobInfo, type JobState, type JobSummary } from '../../protocol/job.ts'
 import { MAX_DEPARTED, MAX_LEASES, MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
 import type { ClockTime, ClockView, LeaseGrant, Msg, Replies, ServerEvents, SgdHello, WorkerBytes } from '../../protocol/messages.ts'
 import { encodeShard } from '../../protocol/shard.ts'
@@ -18,6 +18,7 @@ import { normBounds, UpdateGuard } from './guard.ts'
 import { Verifier } from './recompute.ts'
 import { CommState } from './comm.ts'
 import { inlineEvaluator, TestCurve, type Evaluator } from './evaluator.ts'
+import { controlOutcome, JobHistory } from './history.ts'
 import { IdPool } from './id-pool.ts'
 import { ShardLedger, type Completion, type Lease } from './ledger.ts'
 import { Pace } from './pace.ts'
@@ -70,6 +71,10 @@ export interface Member {
   bytes: WorkerBytes
   /** Where its clocks went, as it last reported. */
   time?: ClockTime
+  /** The volunteer paused the tab (`pause`): it holds no shard and does not count toward the min until it leases again. */
+  paused: boolean
+  /** The volunteer's throttle, as it last reported (1: flat out). */
+  duty: number
 }
 
 export interface JobOptions {
@@ -154,6 +159,10 @@ export class JobCore {
   /** Every member and the last MAX_DEPARTED departed, with the engine it ran: the job's history. */
   readonly enginesByWorker = new Map<string, 'webgpu' | 'cpu'>()
   state: JobState = 'pending'
+  /** Why the job is paused or failed (an operator's pause or cancel); null otherwise. */
+  reason: string | null = null
+  /** Departed workers and progress once a second, for the job's page. */
+  readonly history = new JobHistory()
   startedAt: number | null = null
   finishedAt: number | null = null
   samples = 0
@@ -216,7 +225,7 @@ export class JobCore {
     if (this.linking.size >= MAX_LINKING_PER_JOB) {
       const oldest = this.linking.values().next().value!
       this.out.evict(oldest, reject('ERR_READY_TIMEOUT', `${MAX_LINKING_PER_JOB} tabs were still linking; the oldest gives way to a newcomer`))
-      this.leave(oldest)
+      this.leave(oldest, undefined, 'ERR_READY_TIMEOUT')
     }
     const peers = this.pickPeers(worker)
     this.linking.add(worker)
@@ -235,6 +244,8 @@ export class JobCore {
       lastLoss: null,
       firstLoss: null,
       bytes: { p2pSent: 0, p2pReceived: 0, relayReceived: 0, psReceived: 0, coordinatorSent: 0 },
+      paused: false,
+      duty: 1,
     })
     this.enginesByWorker.set(worker, m.engine)
     for (const p of peers) this.out.send(p, 'peer-joined', { worker })
@@ -314,6 +325,7 @@ export class JobCore {
     const held = this.ledger.leasesOf(worker)
     if (m.ahead !== undefined) return this.leaseAhead(worker, m.ahead, held)
     if (held[0]) return { ok: true, lease: this.grant(held[0], this.ssp.clockOf(worker) ?? 0), done: false }
+    this.members.get(worker)!.paused = false
     const l = this.ledger.lease(worker, this.now())
     if (!l) {
       if (this.ssp.deactivate(worker)) this.minMoved()
@@ -359,7 +371,8 @@ export class JobCore {
   }
 
   update(worker: string, m: Msg<'update'>): Reply<'update'> {
-    if (this.state !== 'running') return reject('ERR_JOB_CLOSED', `the job is ${this.state}`)
+    // a pause holds workers at their next clock boundary: the updates on their way meanwhile still count
+    if (this.state !== 'running' && this.state !== 'paused') return reject('ERR_JOB_CLOSED', `the job is ${this.state}`)
     let f: RawFrame
     try {
       f = readFrame(m.frame, this.plan.tensors, { expect: 'all', maxRows: maxRowsOf(this.info.hyper) })
@@ -506,16 +519,67 @@ export class JobCore {
       me.time = { ...m.time }
       this.pace.report(worker, m.time)
     }
+    if (m.duty !== undefined) me.duty = m.duty
     return { ok: true }
+  }
+
+  /**
+   * The volunteer paused its tab: its shards go back to the pool (a partly done one is processed again by someone,
+   * as when a tab leaves) and it stops counting toward the min clock, so nobody waits on it; it stays a member and
+   * keeps receiving updates. Resumed, its next lease counts it again, at the min.
+   */
+  pause(worker: string, m: Msg<'pause'>): Reply<'pause'> {
+    const me = this.members.get(worker)!
+    if (!m.paused) {
+      me.paused = false
+      me.lastProgress = me.lastUpdateAt = this.now()
+      return { ok: true, returned: 0 }
+    }
+    me.paused = true
+    const back = this.ledger.release(worker)
+    for (const l of back) this.noteReturned({ worker, shard: l.shard, epoch: l.epoch })
+    if (this.ssp.deactivate(worker)) this.minMoved()
+    return { ok: true, returned: back.length }
+  }
+
+  /**
+   * An operator's control. Pause holds every worker at its next clock boundary, keeping its lease, and stops the
+   * stall and probation clocks; resume starts them afresh and the workers go on where they were; cancel ends the job
+   * as failed (its model stays downloadable). An ended job refuses all three with ERR_JOB_CLOSED.
+   */
+  control(action: JobControl): Rejection | null {
+    const o = controlOutcome(action, { state: this.state, started: this.startedAt !== null, reason: this.reason })
+    if ('refused' in o) return reject('ERR_JOB_CLOSED', o.refused)
+    if (o.state === this.state) return null
+    if (o.state === 'failed') {
+      this.finish('failed', o.reason)
+      return null
+    }
+    if (this.state === 'paused') {
+      const t = this.now()
+      for (const m of this.members.values()) m.lastProgress = m.lastUpdateAt = t
+    }
+    this.setState(o.state, o.reason)
+    return null
   }
 
   /**
    * A worker's socket closed: its leases go back to the pool and its peers stop waiting for it. `cut`: nothing of it
    * after this clock counts (a quarantine took it back).
    */
-  leave(worker: string, cut?: number): void {
+  leave(worker: string, cut?: number, why = 'left'): void {
     const gone = this.members.get(worker)
     if (!gone) return
+    this.history.departed({
+      id: worker,
+      engine: gone.engine,
+      adapter: gone.adapter,
+      joinedAt: gone.joinedAt,
+      leftAt: this.now(),
+      why,
+      samples: gone.samples,
+      clock: this.clocksByWorker.get(worker) ?? null,
+    })
     this.members.delete(worker)
     this.linking.delete(worker)
     this.unlink(worker)
@@ -562,7 +626,7 @@ export class JobCore {
     const undone = this.takeBack(worker)
     this.defence.quarantined(worker, reason, undone)
     this.out.evict(worker, reject('ERR_QUARANTINED', reason))
-    this.leave(worker, undone.after)
+    this.leave(worker, undone.after, 'ERR_QUARANTINED')
   }
 
   /**
@@ -643,11 +707,17 @@ export class JobCore {
         if (!m.ready || !held || c === undefined || !this.ssp.mayStart(c)) continue
         if (t - m.lastProgress > this.info.hyper.stallTimeoutMs) {
           this.out.evict(m.id, reject('ERR_STALLED', `no update for ${Math.round((t - m.lastProgress) / 1000)} s; its shard goes to another worker`))
-          this.leave(m.id)
+          this.leave(m.id, undefined, 'ERR_STALLED')
         }
       }
     }
+    if (this.startedAt !== null && !isEnded(this.state)) this.sample()
     this.curve.maybe(this.replica.params, this.replica.frontier + 1, false)
+  }
+
+  /** A progress point for the job's page. */
+  private sample(): void {
+    this.history.sample({ t: this.now(), minClock: this.ssp.min, maxClock: this.ssp.max, samples: this.samples, workers: this.readyCount() })
   }
 
   /** Resolves once the evaluation of the final model is on the curve (or at once while the job runs). */
@@ -682,6 +752,8 @@ export class JobCore {
       bestTestAccuracy: this.curve.best,
       lr: this.lr,
       samplesPerSecond: secs > 0 ? this.samples / secs : 0,
+      samples: this.samples,
+      reason: this.reason,
       createdAt: this.startedAt ?? 0,
       hyper: this.info.hyper,
       dataset: this.info.dataset,
@@ -770,19 +842,22 @@ export class JobCore {
     return n
   }
 
-  private setState(s: JobState): void {
+  private setState(s: JobState, reason: string | null = null): void {
     this.state = s
+    this.reason = reason
     this.journal?.state(s)
     if (s === 'running' && this.startedAt === null) this.startedAt = this.now()
-    for (const id of this.members.keys()) this.out.send(id, 'job', { state: s })
+    for (const id of this.members.keys()) this.out.send(id, 'job', { state: s, ...(reason ? { reason } : {}) })
   }
 
-  private finish(): void {
+  /** The end: every server delta into the replica (and to the workers), the final evaluation, the state. */
+  private finish(state: 'done' | 'failed' = 'done', reason: string | null = null): void {
     const agg = this.ps.takeAll()
     this.release(agg, Math.max(agg.to, this.replica.top + 1))
     this.finishedAt = this.now()
+    if (this.startedAt !== null) this.sample()
     this.curve.maybe(this.replica.params, this.replica.frontier + 1, true)
-    this.setState('done')
+    this.setState(state, reason)
   }
 }
 

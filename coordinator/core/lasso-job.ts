@@ -6,12 +6,13 @@ import { makeScheduler, type Scheduler } from '../../apps/lasso/scheduler.ts'
 import { coordinateDeltas } from '../../apps/lasso/step.ts'
 import { column, type RegressionData } from '../../apps/lasso/types.ts'
 import { asBytes, bytesOf, f32 } from '../../protocol/bytes.ts'
-import { reject } from '../../protocol/errors.ts'
-import type { JobState } from '../../protocol/job.ts'
+import { reject, type Rejection } from '../../protocol/errors.ts'
+import type { JobControl, JobState } from '../../protocol/job.ts'
 import type { BlockGrant, LassoDetail, LassoHyper, LassoJobInfo, LassoPoint, LassoSummary } from '../../protocol/lasso.ts'
 import { MAX_WORKERS_PER_JOB } from '../../protocol/limits.ts'
 import type { Msg, Reply, ServerEvents } from '../../protocol/messages.ts'
 import { Defence, type DefenceEvent } from './defence.ts'
+import { controlOutcome, JobHistory } from './history.ts'
 import type { Outbox } from './job.ts'
 
 /** Every this many rounds a worker gets the residual itself instead of its change, so float32 sums cannot drift. */
@@ -31,6 +32,9 @@ export interface LassoMember {
   updates: number
   /** The version of the newest `lasso-blocks` sent to it. */
   grants: number
+  joinedAt: number
+  /** The volunteer paused the tab: its blocks went to the others (it answers the tasks it had). */
+  paused: boolean
 }
 
 interface Task {
@@ -79,6 +83,10 @@ export class LassoJob {
   startedAt: number | null = null
   finishedAt: number | null = null
   stop: LassoSummary['stop'] = null
+  /** Why the job is paused or failed (an operator's pause or cancel); null otherwise. */
+  reason: string | null = null
+  /** Departed workers, for the job's page. */
+  readonly history = new JobHistory()
   /** Rounds completed; the next one to issue. */
   completed = -1
   private next = 0
@@ -146,7 +154,7 @@ export class LassoJob {
   hello(worker: string, m: Msg<'hello'>): Reply<'hello'> {
     if (this.state === 'done' || this.state === 'failed') return reject('ERR_JOB_CLOSED', `job ${this.id} is ${this.state}`)
     if (this.members.size >= MAX_WORKERS_PER_JOB) return reject('ERR_JOB_CLOSED', `job ${this.id} has its ${MAX_WORKERS_PER_JOB} workers`)
-    this.members.set(worker, { id: worker, engine: m.engine, adapter: m.adapter ?? '', ready: false, rounds: 0, updates: 0, grants: 0 })
+    this.members.set(worker, { id: worker, engine: m.engine, adapter: m.adapter ?? '', ready: false, rounds: 0, updates: 0, grants: 0, joinedAt: this.now(), paused: false })
     return { ok: true, app: 'lasso', workerId: worker, job: this.jobInfo() }
   }
 
@@ -200,9 +208,44 @@ export class LassoJob {
     return { ok: true }
   }
 
+  /**
+   * The volunteer paused its tab (or resumed): its blocks go to the other tabs (or it gets its share back). Tasks it
+   * was given are still its to answer.
+   */
+  pause(worker: string, m: Msg<'pause'>): Reply<'pause'> {
+    const member = this.members.get(worker)!
+    if (member.paused === m.paused) return { ok: true, returned: 0 }
+    const had = this.blocks.of(worker).length
+    member.paused = m.paused
+    if (member.ready) this.rebalance()
+    return { ok: true, returned: m.paused ? had : 0 }
+  }
+
+  /**
+   * An operator's control: pause stops issuing rounds (those in flight complete) and the stall clock; resume goes on;
+   * cancel ends the job as failed (β stays downloadable). An ended job refuses all three with ERR_JOB_CLOSED.
+   */
+  control(action: JobControl): Rejection | null {
+    const o = controlOutcome(action, { state: this.state, started: this.startedAt !== null, reason: this.reason })
+    if ('refused' in o) return reject('ERR_JOB_CLOSED', o.refused)
+    if (o.state === this.state) return null
+    if (this.state === 'paused') {
+      // the stall clocks start afresh: nobody was asked for anything while the job stood still
+      const now = this.now()
+      for (const round of this.inflight) for (const t of round.tasks.values()) t.sentAt = now
+    }
+    if (o.state === 'failed') this.point(true)
+    this.setState(o.state, o.reason)
+    if (this.state === 'running') this.issue()
+    return null
+  }
+
   /** A worker left (or was evicted): its unanswered tasks are dropped (those coordinates keep their β), its blocks spread. */
-  leave(worker: string): void {
-    if (!this.members.delete(worker)) return
+  leave(worker: string, why = 'left'): void {
+    const gone = this.members.get(worker)
+    if (!gone) return
+    this.members.delete(worker)
+    this.history.departed({ id: worker, engine: gone.engine, adapter: gone.adapter, joinedAt: gone.joinedAt, leftAt: this.now(), why, samples: gone.updates, clock: gone.rounds })
     for (const round of this.inflight) {
       const task = round.tasks.get(worker)
       if (!task || task.deltas) continue
@@ -225,7 +268,7 @@ export class LassoJob {
     for (const { worker } of this.blocks.overdue(now, ms)) stalled.add(worker)
     for (const w of stalled) {
       this.out.evict(w, reject('ERR_STALLED', `no answer within ${Math.round(ms / 1000)} s`))
-      this.leave(w)
+      this.leave(w, 'ERR_STALLED')
     }
     this.issue()
   }
@@ -255,6 +298,7 @@ export class LassoJob {
       nonzeros: nonzeros(this.beta),
       blocks: { count: this.blocks.count, held: this.blocks.held },
       stop: this.stop,
+      reason: this.reason,
       createdAt: this.createdAt,
       startedAt: this.startedAt,
       finishedAt: this.finishedAt,
@@ -266,9 +310,20 @@ export class LassoJob {
       ...this.summary(),
       info: this.jobInfo(),
       curve: this.curve.slice(),
-      workersList: [...this.members.values()].map((m) => ({ ...m, blocks: this.blocks.of(m.id) })),
+      workersList: [...this.members.values()].map((m) => ({
+        id: m.id,
+        engine: m.engine,
+        adapter: m.adapter,
+        ready: m.ready,
+        rounds: m.rounds,
+        updates: m.updates,
+        joinedAt: m.joinedAt,
+        paused: m.paused,
+        blocks: this.blocks.of(m.id),
+      })),
       defence: { ...this.defence.snapshot(), verified: this.verified },
       bytes: { coordinator: this.bytesOut },
+      departed: this.history.departedView(),
     }
   }
 
@@ -409,12 +464,12 @@ export class LassoJob {
   private quarantine(worker: string, reason: string): void {
     this.defence.quarantined(worker, reason, { after: this.completed, updates: 0, shards: 0 })
     this.out.evict(worker, reject('ERR_QUARANTINED', reason))
-    this.leave(worker)
+    this.leave(worker, 'ERR_QUARANTINED')
   }
 
   private rebalance(): void {
     if (this.state === 'done' || this.state === 'failed') return
-    const ready = [...this.members.values()].filter((m) => m.ready).map((m) => m.id)
+    const ready = [...this.members.values()].filter((m) => m.ready && !m.paused).map((m) => m.id)
     for (const w of this.blocks.balance(ready, this.now())) {
       const m = this.members.get(w)!
       this.out.send(w, 'lasso-blocks', { version: ++m.grants, blocks: this.grants(w) })
@@ -431,12 +486,13 @@ export class LassoJob {
     this.setState('done')
   }
 
-  private setState(s: JobState): void {
+  private setState(s: JobState, reason: string | null = null): void {
     if (this.info.state === s) return
     this.info.state = s
+    this.reason = reason
     if (s === 'running' && this.startedAt === null) this.startedAt = this.now()
     if (s === 'done' || s === 'failed') this.finishedAt = this.now()
-    for (const w of this.members.keys()) this.out.send(w, 'job', { state: s })
+    for (const w of this.members.keys()) this.out.send(w, 'job', { state: s, ...(reason ? { reason } : {}) })
   }
 
   private broadcast<E extends 'lasso-round'>(event: E, msg: Parameters<ServerEvents[E]>[0]): void {

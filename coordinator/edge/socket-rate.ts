@@ -55,6 +55,7 @@ export function messageCost(type: string, raw: unknown, bytesPerToken: number): 
     }
     case 'resend':
     case 'report':
+    case 'pause':
       return RATE_COST_RESEND
     default:
       return 1
