@@ -203,7 +203,11 @@ export class Loop {
       await this.gate(clock)
       // peers' updates applied meanwhile count as applying, not waiting
       const waited = performance.now() - waitStart - (time.applyMs - applyBefore)
-      if (!h.running()) return
+      if (!(await this.mayGoOn())) {
+        this.pending = this.closedOk(Promise.all(acks))
+        this.pending.catch(() => undefined)
+        return
+      }
       h.setPhase('training')
       // the job's pace from the newest clock view (a long lease's is old)
       const pace = h.view().pace ?? lease
@@ -304,7 +308,8 @@ export class Loop {
     const s = h.job.hyper.staleness
     let asked = performance.now()
     for (;;) {
-      if (!h.running()) return
+      // the job ended or paused, or the volunteer paused: the caller decides what next
+      if (!h.running() || h.status.paused || h.job.state !== 'running') return
       const view = h.view()
       // The server's aggregates up to view.min came before that view: slowestOk covers the ps read guarantee too.
       const slowestOk = view.min >= c - s

@@ -461,6 +461,8 @@ export class JobCore {
   }
 
   shardDone(worker: string, m: Msg<'shard-done'>): Reply<'shard-done'> {
+    // after a cancel, the shards left unfinished stay so: the ledger proves what was done
+    if (this.state === 'failed') return reject('ERR_JOB_CLOSED', `the job is ${this.state}`)
     const l = this.ledger.get(m.lease)
     if (!l || l.worker !== worker) return reject('ERR_LEASE', `lease ${m.lease} is not held by this worker`)
     const n = this.shardRows(l.shard)

@@ -182,6 +182,9 @@ export class LassoJob {
   }
 
   result(worker: string, m: Msg<'lasso-result'>): Reply<'lasso-result'> {
+    // β is final once the job ended: an answer that was on its way is taken and changes nothing (the worker hears
+    // of the end in order with its other events, and goes home)
+    if (this.state === 'done' || this.state === 'failed') return { ok: true }
     const round = this.inflight.find((r) => r.round === m.round)
     const task = round?.tasks.get(worker)
     if (!round || !task || task.deltas) return reject('ERR_NOT_SCHEDULED', `round ${m.round} has no unanswered task of this worker`)

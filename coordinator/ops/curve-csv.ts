@@ -4,7 +4,7 @@ import type { LassoJob } from '../core/lasso-job.ts'
 
 /**
  * One row per point, times as ms since the epoch and seconds since the first point.
- * SGD: `t_ms,seconds,clock,samples,test_accuracy,test_loss`; Lasso: `t_ms,seconds,round,objective,nonzeros,updates`.
+ * SGD: `t_ms,seconds,clock,test_samples,test_accuracy,test_loss` (test_samples: the evaluation's test rows); Lasso: `t_ms,seconds,round,objective,nonzeros,updates`.
  */
 export function curveCsv(job: JobCore | LassoJob): string {
   if (job.app === 'lasso') {
@@ -15,5 +15,5 @@ export function curveCsv(job: JobCore | LassoJob): string {
   const points = job.curve.points
   const t0 = points[0]?.t ?? 0
   const rows = points.map((p) => [p.t, ((p.t - t0) / 1000).toFixed(3), p.clock, p.samples, p.testAccuracy, p.testLoss].join(','))
-  return ['t_ms,seconds,clock,samples,test_accuracy,test_loss', ...rows].join('\n') + '\n'
+  return ['t_ms,seconds,clock,test_samples,test_accuracy,test_loss', ...rows].join('\n') + '\n'
 }
