@@ -191,6 +191,22 @@ describe('durable store', () => {
     expect(maxAbsDiff(again.get(plain.id)!.replica.params, plain.replica.params)).toBe(0)
   })
 
+  it("an operator's pause outlives a restart; a cancelled job is not resumed", async () => {
+    const dir = tempDir()
+    const first = new JobStore(out, undefined, {}, undefined, undefined, open(dir))
+    const spec = { data: 'builtin', model: 'mlr', trainLimit: 200, hyper: { batch: 8 } as never }
+    const paused = await first.create(spec)
+    const cancelled = await first.create(spec)
+    expect(first.control(paused.id, 'pause')).toBeNull()
+    expect(first.control(cancelled.id, 'cancel')).toBeNull()
+    stores.splice(0).forEach((s) => s.close())
+    const again = new JobStore(out, undefined, {}, undefined, undefined, open(dir))
+    expect((await again.resume()).map((r) => r.id)).toEqual([paused.id])
+    expect(again.get(paused.id)!.summary()).toMatchObject({ state: 'paused', reason: 'paused by the operator' })
+    expect(again.control(paused.id, 'resume')).toBeNull()
+    expect(again.get(paused.id)!.state).toBe('pending')
+  })
+
   it('moves a file that is not a database aside and starts a new one', () => {
     const dir = tempDir()
     writeFileSync(join(dir, 'tabgrid.db'), 'this is not a database, just the tail of something else'.repeat(100))
