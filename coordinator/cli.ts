@@ -371,6 +371,26 @@ program
     console.error(`${out}: the model of ${job} at clock ${f.clock} (${bytes.byteLength / 4} f32 parameters, the arena's layout as GET /api/jobs/${job} lists it)`)
   })
 
+for (const action of ['pause', 'resume', 'cancel'] as const) {
+  const what = {
+    pause: 'pause a job: every worker holds at its next clock boundary, keeping its shard',
+    resume: 'resume a paused job',
+    cancel: 'cancel a job: it ends as failed, its model stays downloadable',
+  }[action]
+  program
+    .command(`job-${action}`)
+    .description(`${what} (the console's buttons, through the API)`)
+    .argument('<job>', 'job id')
+    .requiredOption('--server <url>', 'coordinator URL, e.g. http://127.0.0.1:8080')
+    .requiredOption('--token <token>', 'operator token the coordinator printed at start (or $TABGRID_TOKEN)', process.env.TABGRID_TOKEN)
+    .action(async (job: string, f: { server: string; token: string }) => {
+      const res = await fetch(new URL(`/api/jobs/${encodeURIComponent(job)}/${action}`, f.server), { method: 'POST', headers: { authorization: `Bearer ${f.token}` } })
+      const body = (await res.json()) as { code?: string; reason?: string }
+      if (!res.ok) throw new RunError(`${res.status}: ${body.code}: ${body.reason}`, 1)
+      console.log(JSON.stringify(body))
+    })
+}
+
 program
   .command('jobs')
   .description('list the jobs of a running coordinator')
