@@ -1,25 +1,24 @@
-// A Lasso job's card in the console: summary (λ, scheduler, rounds, objective), β download, workers and their
-// column blocks, defences, and the objective curve over rounds with the nonzero count beside it.
+// A Lasso job's parts as the console shows them: summary (λ, scheduler, rounds, objective), downloads, live workers
+// and their column blocks, defences, and the objective curve with the nonzero count beside it.
 import type uPlot from 'uplot'
-import type { EdgeView } from '../../protocol/job.ts'
-import type { LassoDetail } from '../../protocol/lasso.ts'
 import { bytes } from '../volunteer/dom.ts'
+import type { LassoDetailView } from './api.ts'
 import { drawChart } from './charts.ts'
 import { defenceBox, edgeCounts, refusals } from './defences.ts'
-import { cell, heading, table } from './dom.ts'
+import { cell, table } from './dom.ts'
+import { scroller } from './view.ts'
 
-/** GET /api/jobs/:id of a Lasso job: its detail and the socket edge's counts. */
-export type LassoDetailView = LassoDetail & { edge: EdgeView }
+export type { LassoDetailView } from './api.ts'
 
-export function lassoCard(j: LassoDetailView): HTMLElement {
-  const card = document.createElement('section')
-  card.className = 'card'
-  card.dataset.job = j.id
-  card.dataset.app = 'lasso'
-  card.id = `job-${j.id}`
-  const h = heading(j)
+/** The card's body in the job list (its heading, controls and chart are the caller's). */
+export function lassoCard(j: LassoDetailView): Node[] {
+  return [lassoSummary(j), lassoDownloads(j), lassoLiveWorkers(j), lassoDefences(j)]
+}
+
+/** One row: data, λ, scheduler, picks, staleness, workers, rounds, updates, objective, nonzeros, blocks, stop, time. */
+export function lassoSummary(j: LassoDetailView): HTMLElement {
   const { n, p } = j.dataset
-  const summary = table(
+  const t = table(
     ['data (n × p)', 'λ', 'scheduler', 'picks', 'staleness', 'workers', 'rounds', 'updates', 'objective (drop from β = 0)', 'nonzeros', 'blocks held / count', 'stop', 'time', 'residual bytes sent'],
     [[
       cell(`${j.dataset.name} · ${n.toLocaleString('en')} × ${p.toLocaleString('en')}`, 'dataset'),
@@ -38,13 +37,31 @@ export function lassoCard(j: LassoDetailView): HTMLElement {
       cell(bytes(j.bytes.coordinator)),
     ]],
   )
-  summary.classList.add('lasso-summary')
-  const download = document.createElement('p')
-  download.className = 'export'
-  download.innerHTML =
-    `Coefficients: <a class="beta-csv" href="/api/jobs/${j.id}/beta" download>Download β (CSV)</a> · ` +
-    `<a href="/api/jobs/${j.id}/beta?format=f32" download>f32</a> (β on the standardised features)`
-  const workers = table(
+  t.classList.add('lasso-summary')
+  return scroller(t, 'Job summary')
+}
+
+/** β as CSV (and f32) and the objective curve as CSV. */
+export function lassoDownloads(j: LassoDetailView): HTMLElement {
+  const id = encodeURIComponent(j.id)
+  const p = document.createElement('p')
+  p.className = 'export'
+  const a = (href: string, label: string, cls: string) => Object.assign(document.createElement('a'), { href, textContent: label, className: cls })
+  p.append(
+    'Coefficients: ',
+    a(`/api/jobs/${id}/beta`, 'Download β (CSV)', 'beta-csv'),
+    ' · ',
+    a(`/api/jobs/${id}/beta?format=f32`, 'f32', 'beta-f32'),
+    ' (β on the standardised features) · objective curve ',
+    a(`/api/jobs/${id}/curve.csv`, 'CSV', 'curve-csv'),
+  )
+  for (const link of p.querySelectorAll('a')) link.setAttribute('download', '')
+  return p
+}
+
+/** The live workers: their column blocks, tasks answered and coordinate updates. */
+export function lassoLiveWorkers(j: LassoDetailView): HTMLElement {
+  const t = table(
     ['worker', 'engine', 'adapter', 'blocks', 'rounds', 'updates'],
     j.workersList.map((w) => [
       cell(w.id),
@@ -55,15 +72,12 @@ export function lassoCard(j: LassoDetailView): HTMLElement {
       cell(w.updates.toLocaleString('en')),
     ]),
   )
-  workers.classList.add('lasso-workers')
-  const chart = document.createElement('div')
-  chart.className = 'chart'
-  card.append(h, summary, download, workers, defences(j), chart)
-  return card
+  t.classList.add('lasso-workers')
+  return scroller(t, 'Workers')
 }
 
 /** Refusals by code, quarantines (a result that failed its checks), results re-computed, and the edge's counts. */
-function defences(j: LassoDetailView): HTMLElement {
+export function lassoDefences(j: LassoDetailView): HTMLElement {
   const d = j.defence
   return defenceBox(
     `defences: ${d.quarantines} quarantined · ${d.verified} results re-computed and verified · ` +
@@ -72,13 +86,15 @@ function defences(j: LassoDetailView): HTMLElement {
   )
 }
 
-/** The objective over rounds, and the nonzero coefficients on a second axis. */
-export function plotLasso(j: LassoDetailView, host: HTMLElement): void {
-  const data: uPlot.AlignedData = [j.curve.map((c) => c.round), j.curve.map((c) => c.objective), j.curve.map((c) => c.nonzeros)]
-  drawChart(j.id, host, () => ({
+/** The objective over rounds (or seconds since the start), and the nonzero coefficients on a second axis. */
+export function plotLasso(j: LassoDetailView, host: HTMLElement, key: string, x: 'rounds' | 'seconds' = 'rounds'): void {
+  const t0 = j.startedAt ?? j.curve[0]?.t ?? 0
+  const xs = x === 'rounds' ? j.curve.map((c) => c.round) : j.curve.map((c) => Math.max(0, (c.t - t0) / 1000))
+  const data: uPlot.AlignedData = [xs, j.curve.map((c) => c.objective), j.curve.map((c) => c.nonzeros)]
+  drawChart(`${key}:${x}`, host, () => ({
     scales: { x: { time: false } },
-    axes: [{ label: 'rounds' }, { label: 'objective' }, { side: 1, scale: 'nnz', label: 'nonzeros', grid: { show: false } }],
-    series: [{ label: 'round' }, { label: 'objective', stroke: '#1d4ed8' }, { label: 'nonzeros', stroke: '#b26a00', scale: 'nnz' }],
+    axes: [{ label: x }, { label: 'objective', size: 70 }, { side: 1, scale: 'nnz', label: 'nonzeros', grid: { show: false } }],
+    series: [{ label: x === 'rounds' ? 'round' : 'seconds' }, { label: 'objective', stroke: '#1d4ed8' }, { label: 'nonzeros', stroke: '#b26a00', scale: 'nnz' }],
   }), data)
 }
 

@@ -1,24 +1,28 @@
-// The job list at the top of the console: every job of either app, its state, workers and how far it got.
-import type { JobSummary } from '../../protocol/job.ts'
-import type { LassoSummary } from '../../protocol/lasso.ts'
+// The job list at the top of the console: every job of either app, its state, workers and how far it got; each
+// job's id opens its page.
+import type { AnySummary } from './api.ts'
 import { appTag, cell, pct, table } from './dom.ts'
+import { scroller } from './view.ts'
 
-/** A row of GET /api/jobs: an SGD or a Lasso job, told apart by `app`. */
-export type AnySummary = JobSummary | LassoSummary
+export type { AnySummary } from './api.ts'
 
+/** The list of jobs, newest first as given, as a <nav> of links to the job pages. */
 export function jobList(list: AnySummary[]): HTMLElement {
   const nav = document.createElement('nav')
   nav.className = 'card job-list'
+  nav.setAttribute('aria-label', 'Jobs')
   const rows = list.map((s) => {
     const id = cell('')
-    id.append(Object.assign(document.createElement('a'), { href: `#job-${s.id}`, textContent: s.id }))
+    id.append(Object.assign(document.createElement('a'), { href: `#job=${encodeURIComponent(s.id)}`, textContent: s.id }))
     const app = cell('', 'app')
     app.append(appTag(s.app))
-    return [id, app, cell(s.name), cell(s.state, `state-${s.state}`), cell(String(s.workers)), cell(progress(s))]
+    const state = cell(s.state, `state-${s.state}`)
+    if (s.reason) state.append(Object.assign(document.createElement('span'), { className: 'reason', textContent: ` (${s.reason})` }))
+    return [id, app, cell(s.name), state, cell(String(s.workers)), cell(progress(s))]
   })
   const t = table(['job', 'app', 'name', 'state', 'workers', 'progress'], rows)
   t.classList.add('jobs')
-  nav.append(t)
+  nav.append(scroller(t, 'Jobs'))
   return nav
 }
 

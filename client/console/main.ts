@@ -1,44 +1,67 @@
-// The operator console: a list of every job, then a card per job (SGD or Lasso) with its live workers and its curve,
-// refreshed each second.
-import type { JobDetail } from '../../protocol/job.ts'
-import { lassoCard, plotLasso, type LassoDetailView } from './lasso.ts'
-import { jobList, type AnySummary } from './list.ts'
-import { plotSgd, sgdCard } from './sgd.ts'
+// The operator console: sign-in, the job list with a card per job (/console) and a page per job (/console#job=ID),
+// refreshed each second; a signed-in operator also gets the New job form and Pause / Resume / Cancel.
+import './console.css'
+import { describe } from './api.ts'
+import { mountAuth } from './auth.ts'
+import { renderOverview, type ViewContext } from './overview.ts'
+import { renderJobPage } from './page.ts'
+import { signedIn } from './token.ts'
+import { text } from './view.ts'
 
 const root = document.getElementById('jobs')!
+const status = document.getElementById('console-status')!
 
-type AnyDetail = JobDetail | LassoDetailView
-
-function card(j: AnyDetail): HTMLElement {
-  return j.app === 'lasso' ? lassoCard(j) : sgdCard(j)
+/** The job a `#job=ID` hash names, or null for the list. */
+function route(): string | null {
+  const m = /^#job=(.+)$/.exec(location.hash)
+  return m ? decodeURIComponent(m[1]) : null
 }
 
-function plot(j: AnyDetail, host: HTMLElement): void {
-  if (j.app === 'lasso') plotLasso(j, host)
-  else plotSgd(j, host)
+let busy = false
+let again = false
+let shown: string | null | undefined
+
+const ctx: ViewContext = {
+  get operator() {
+    return signedIn()
+  },
+  refresh: () => void refresh(),
+  open: (id) => {
+    location.hash = `job=${encodeURIComponent(id)}`
+  },
 }
 
+/** Redraws the current view; a call while one runs makes it run once more after. */
 async function refresh(): Promise<void> {
+  if (busy) {
+    again = true
+    return
+  }
+  busy = true
   try {
-    const list = (await (await fetch('/api/jobs')).json()) as AnySummary[]
-    const details = await Promise.all(list.map(async (s) => (await (await fetch(`/api/jobs/${s.id}`)).json()) as AnyDetail))
-    if (!details.length) {
-      root.replaceChildren(Object.assign(document.createElement('p'), { textContent: 'No jobs yet. Create one with `tabgrid job create` or POST /api/jobs.' }))
-      return
+    const job = route()
+    const moved = job !== shown
+    if (moved) root.replaceChildren(text('p', 'loading', 'loading…'))
+    if (job) await renderJobPage(root, job, ctx)
+    else await renderOverview(root, ctx)
+    status.textContent = ''
+    if (moved) {
+      shown = job
+      document.title = job ? `tabgrid · job ${job}` : 'tabgrid · console'
+      if (job) root.querySelector<HTMLElement>('.job-heading')?.focus()
     }
-    const cards = details.reverse().map((j) => {
-      const c = card(j)
-      const old = root.querySelector<HTMLElement>(`section[data-job="${j.id}"] .chart`)
-      const host = c.querySelector<HTMLElement>('.chart')!
-      if (old) host.replaceWith(old)
-      return { card: c, j }
-    })
-    root.replaceChildren(jobList([...list].reverse()), ...cards.map((c) => c.card))
-    for (const { card, j } of cards) plot(j, card.querySelector<HTMLElement>('.chart')!)
   } catch (e) {
-    root.replaceChildren(Object.assign(document.createElement('p'), { textContent: `Cannot reach the coordinator: ${(e as Error).message}` }))
+    status.textContent = `Cannot reach the coordinator: ${describe(e)}`
+  } finally {
+    busy = false
+    if (again) {
+      again = false
+      void refresh()
+    }
   }
 }
 
+mountAuth(document.getElementById('auth')!, () => void refresh())
+addEventListener('hashchange', () => void refresh())
 void refresh()
 setInterval(() => void refresh(), 1000)
