@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { reject } from '../protocol/errors.ts'
-import { CreateJobSchema, type EdgeView, type JobDetail } from '../protocol/job.ts'
+import { CreateJobSchema, type EdgeView, type JobDetail, type JobGlance } from '../protocol/job.ts'
 import { CreateLassoJobSchema } from '../protocol/lasso.ts'
 import { toTfjsModel } from '../model/export.ts'
 import type { JobCore } from './core/job.ts'
@@ -200,6 +200,16 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots, upl
     }
     const job = jobOr404(req, res)
     if (job) res.json(jobDetail(job, store.edgeCounters(job.id), store.durable))
+  })
+  // The summary and the curve: what volunteers' pages poll (JobGlance), cheap whatever the grid's size.
+  app.get('/api/jobs/:id/glance', (req, res) => {
+    const job = store.any(String(req.params.id))
+    if (!job) {
+      res.status(404).json(reject('ERR_UNKNOWN_JOB', `no job ${req.params.id}`))
+      return
+    }
+    const glance: JobGlance = job.app === 'lasso' ? { ...job.summary(), curve: job.curve.slice() } : { ...job.summary(), startedAt: job.startedAt, curve: job.curve.points }
+    res.set('cache-control', 'no-store').json(glance)
   })
   // A Lasso job's column block: n rows × its columns, f32 little-endian, column-major.
   app.get('/api/jobs/:id/blocks/:block', (req, res) => {

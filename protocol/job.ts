@@ -3,6 +3,7 @@ import type { ClockTime } from './messages.ts'
 import { z } from 'zod'
 import type { NormBounds } from '../model/clip.ts'
 import type { ModelSpec } from '../model/spec.ts'
+import type { LassoPoint, LassoSummary } from './lasso.ts'
 import type { Path } from '../model/update.ts'
 import { DEFAULT_PEER_LINKS, MAX_BATCH, MAX_MODEL_JSON, MAX_PEER_LINKS, ROWS_SPREAD } from './limits.ts'
 
@@ -297,3 +298,9 @@ export interface JobDetail extends JobSummary {
   startedAt: number | null
   finishedAt: number | null
 }
+
+/**
+ * GET /api/jobs/:id/glance: what a volunteer's page polls every few seconds, the summary, when the job started and its
+ * curve, without the worker lists that make the detail grow with the grid.
+ */
+export type JobGlance = (JobSummary & { startedAt: number | null; curve: JobDetail['curve'] }) | (LassoSummary & { curve: LassoPoint[] })

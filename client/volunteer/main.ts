@@ -1,135 +1,126 @@
-// The volunteer page: opens WebGPU (or falls back to the CPU), joins a job and shows what this tab is doing.
+// The volunteer page: chooses the engine, joins jobs one session after another, and shows what this tab is doing,
+// what it gave, and its job's progress; the volunteer can pause it or throttle it.
 import SimplePeer from 'simple-peer/simplepeer.min.js'
 import { io } from 'socket.io-client'
-import { openDevice } from '../gpu/device.ts'
-import { backendFor, decideEngine, engineLabel, type EngineAsk, type GpuFound } from '../gpu/engine-choice.ts'
 import { CoordinatorLink, type WorkerSocket } from '../transport/coordinator.ts'
 import { afterSession } from '../train/rejoin.ts'
-import { Session, type Backend } from '../train/session.ts'
-import { lassoJob, sgdJob, type WorkerStatus } from '../train/status.ts'
-import { bytes, el, setText } from './dom.ts'
+import { Session } from '../train/session.ts'
+import type { WorkerStatus } from '../train/status.ts'
+import { JobChart } from './chart.ts'
+import { Controls } from './controls.ts'
+import { chooseBackend, type DeviceView } from './device.ts'
+import { renderDetails } from './details.ts'
+import { el, setData, setText } from './dom.ts'
+import { renderGave } from './gave.ts'
+import { JobPoll, type AnyJobDetail } from './job-poll.ts'
+import { describeState, type PageContext } from './state.ts'
+import { Tally } from './tally.ts'
+import './volunteer.css'
 
-/** The engine: WebGPU where the browser has it; the CPU kernels without it, or when the URL says ?engine=cpu. */
-async function chooseBackend(params: URLSearchParams): Promise<Backend> {
-  const engine = params.get('engine')
-  const asked: EngineAsk = engine === 'cpu' || engine === 'webgpu' ? engine : 'auto'
-  const flag = (e: EngineAsk) => `?engine=${e}`
-  const cpu = (gpu?: GpuFound) => {
-    setText('engine', engineLabel(decideEngine(asked, gpu, flag)))
-    return backendFor('cpu')
-  }
-  if (asked === 'cpu') return cpu()
-  if (!('gpu' in navigator) || !navigator.gpu) {
-    notice('This browser has no WebGPU (ERR_NO_WEBGPU), so this tab trains with the CPU version of the same kernels. It still helps, just more slowly.')
-    return cpu({ missing: 'no WebGPU in this browser' })
-  }
-  try {
-    const gpu = await openDevice(navigator.gpu, (why) => notice(`GPU error: ${why}. Reload the page to rejoin.`, true))
-    setText('adapter', gpu.adapter)
-    setText('limits', gpu.limits)
-    const d = decideEngine(asked, gpu, flag)
-    setText('engine', engineLabel(d))
-    if (d.kind === 'webgpu') return backendFor('webgpu', gpu.device, d.timed ? (r) => setText('engine', engineLabel(r)) : undefined)
-    gpu.device.destroy()
-    return backendFor('cpu')
-  } catch (e) {
-    notice(`WebGPU is present but no device could be opened (${(e as Error).message}); training on the CPU instead.`)
-    return cpu({ missing: 'WebGPU device unavailable' })
-  }
-}
+/** Kinds of notice: a job-end thank-you goes once the next job is joined; the others stay. */
+type NoticeKind = 'device' | 'gpu-error' | 'job-end'
+let noticeKind: NoticeKind | null = null
 
-function notice(text: string, error = false): void {
+function notice(text: string, kind: NoticeKind, error = false): void {
   const n = el('notice')
   n.hidden = false
   n.textContent = text
   n.classList.toggle('error', error)
+  noticeKind = kind
+}
+
+function clearNotice(kind: NoticeKind): void {
+  if (noticeKind !== kind) return
+  el('notice').hidden = true
+  noticeKind = null
+}
+
+function showDevice(v: Partial<DeviceView>): void {
+  if (v.engine !== undefined) setText('engine', v.engine)
+  if (v.adapter !== undefined) setText('adapter', v.adapter)
+  if (v.limits !== undefined) setText('limits', v.limits)
+  if (v.sentence !== undefined) setText('device', v.sentence)
+}
+
+const params = new URLSearchParams(location.search)
+const jobId = params.get('job') ?? undefined
+const ctx: PageContext = { tied: !!jobId, left: false, waitingForJob: false }
+const tally = new Tally()
+const controls = new Controls(el('pause') as HTMLButtonElement, el('throttle'))
+const chart = new JobChart(el('chart'), el('chart-summary'))
+/** The job the "gave" card and the chart are about: the one at hand, or the last one worked on. */
+let shownJob: string | null = null
+let detail: AnyJobDetail | null = null
+let current: WorkerStatus | null = null
+const poll = new JobPoll((d) => {
+  detail = d
+  chart.draw(d)
+  renderGave(tally, shownJob, detail)
+})
+
+/** The state sentence (#state) and word (#phase), with data-state for tests and tone for the looks. */
+function renderState(s: WorkerStatus): void {
+  const v = describeState(s, ctx)
+  setText('state', v.sentence)
+  setData('state', { state: v.state, tone: v.tone })
+  el('state').classList.toggle('error', v.tone === 'error')
+  setText('phase', v.state)
+  setData('phase', { state: v.state, phase: s.phase })
+  const raw = v.tone === 'error' && s.error ? s.error : ''
+  setText('error-detail', raw)
+  el('error-detail').hidden = !raw
 }
 
 let pending = false
-/** Set while a tab on the bare URL waits for a job: its last worker's error is not news. */
-let waitingForJob = false
-function render(s: WorkerStatus): void {
+function render(): void {
   if (pending) return
   pending = true
   requestAnimationFrame(() => {
     pending = false
-    showApp(s.app)
-    if (renderLasso(s)) return finish(s)
-    const job = sgdJob(s)
-    setText('job', job ? `${job.name} (${job.id}) · B=${job.hyper.batch} · s=${job.hyper.staleness}` : 'connecting…')
-    setText('lr', s.lr ? s.lr.toPrecision(3) : '–')
-    const paths = Object.entries(s.paths)
-    setText('paths', paths.length ? paths.map(([t, p]) => `${t} ${p}`).join(' · ') : '–')
-    setText('phase', s.phase + (s.error ? ` — ${s.error}` : ''))
-    setText('clock', `${s.clock} (slowest ${s.minClock})`)
-    setText('shard', s.shard >= 0 ? `${s.epoch + 1} · ${s.shard}` : '–')
-    setText('rate', s.samplesPerSecond.toFixed(1))
-    setText('loss', s.lastLoss === null ? '–' : s.lastLoss.toFixed(4))
-    setText('p2p-sent', bytes(s.bytes.p2pSent))
-    setText('p2p-recv', bytes(s.bytes.p2pReceived))
-    setText('relay-recv', bytes(s.bytes.relayReceived))
-    setText('ps-recv', bytes(s.bytes.psReceived))
-    setText('coord-sent', bytes(s.bytes.coordinatorSent))
-    setText('applied', String(s.applied))
-    const rows = Object.entries(s.peers).map(([id, state]) => {
-      const tr = document.createElement('tr')
-      const a = document.createElement('td')
-      a.textContent = id
-      const b = document.createElement('td')
-      b.textContent = state === 'relay' ? 'relay (no direct link)' : state
-      b.className = `link-${state}`
-      tr.append(a, b)
-      return tr
-    })
-    el('peers').replaceChildren(...(rows.length ? rows : [Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="2">none yet</td>' })]))
-    finish(s)
+    const s = current
+    if (!s) return
+    renderState(s)
+    renderDetails(s)
+    renderGave(tally, shownJob, detail)
   })
 }
 
-/** The notice for how the work ended (or an error it met), unless the tab is waiting for a job. */
-function finish(s: WorkerStatus): void {
-  if (waitingForJob) return
-  if (s.phase === 'error') notice(`Stopped: ${s.error}`, true)
-  else if (s.phase === 'done') notice('The job is done. Thank you for lending your GPU!')
-  else if (s.error) notice(s.error, true)
+/** Every status a session reports: counted at once (even in a hidden tab, where frames wait), drawn at the next frame. */
+function onStatus(s: WorkerStatus): void {
+  current = s
+  tally.observe(s)
+  if (s.phase !== 'error' && s.phase !== 'starting' && s.phase !== 'connecting') ctx.waitingForJob = false
+  if (s.job && s.job.id !== shownJob) {
+    // a new job: the last one's thank-you and chart give way to it
+    shownJob = s.job.id
+    detail = null
+    clearNotice('job-end')
+    el('chart-title').textContent = s.app === 'lasso' ? 'The job’s objective' : 'The job’s test accuracy'
+  }
+  if (s.job) poll.follow(s.job.id)
+  if (s.phase === 'done' && noticeKind !== 'job-end') {
+    const v = describeState(s, ctx)
+    notice(v.sentence, 'job-end')
+  }
+  render()
 }
 
-let shownApp: WorkerStatus['app'] = 'sgd'
-/** Shows the rows of the job's app and hides the other's (SGD's clocks, shards, peers; Lasso's rounds and blocks). */
-function showApp(app: WorkerStatus['app']): void {
-  if (app === shownApp) return
-  shownApp = app
-  for (const e of document.querySelectorAll<HTMLElement>('.sgd-only')) e.hidden = app !== 'sgd'
-  for (const e of document.querySelectorAll<HTMLElement>('.lasso-only')) e.hidden = app !== 'lasso'
-}
-
-/** A Lasso job's lines: the job (λ, scheduler, staleness), round, blocks and work done; false for an SGD job. */
-function renderLasso(s: WorkerStatus): boolean {
-  const job = lassoJob(s)
-  const l = s.lasso
-  if (!job || !l) return false
-  setText('job', `${job.name} (${job.id}) · Lasso · λ=${job.lambda.toPrecision(3)} · ${job.hyper.scheduler} · s=${job.hyper.staleness}`)
-  setText('phase', s.phase + (s.error ? ` — ${s.error}` : ''))
-  setText('round', l.round < 0 ? '–' : `${l.round} (residual after round ${l.view})`)
-  const list = l.blocks.length > 8 ? `${l.blocks.slice(0, 8).join(', ')}, …` : l.blocks.join(', ')
-  setText('blocks', l.blocks.length ? `${l.blocks.length} (${list}) · ${l.columns} of ${job.dataset.p} columns` : 'none yet')
-  setText('tasks', String(l.tasks))
-  setText('updates', String(l.updates))
-  return true
-}
+// time at work is counted once a second, and the card redrawn with it
+setInterval(() => {
+  tally.tick()
+  renderGave(tally, shownJob, detail)
+}, 1000)
 
 async function main(): Promise<void> {
-  const params = new URLSearchParams(location.search)
-  const backend = await chooseBackend(params)
-  const jobId = params.get('job') ?? undefined
+  const { backend, adapter } = await chooseBackend(params, { show: showDevice, notice: (text, error) => notice(text, error ? 'gpu-error' : 'device', error) })
   const leave = el('leave') as HTMLButtonElement
-  let left = false
   let unreached = 0
   // A tab opened on the bare URL stays a volunteer: when its job ends, or before any job exists, it waits for the
   // next one. A tab opened for one job (?job=ID) works on that job only.
   for (;;) {
     // No socket.io reconnection: a dropped tab rejoins as a new worker (its shard went back to the pool meanwhile).
     const socket: WorkerSocket = io({ transports: ['websocket'], reconnection: false })
+    tally.newSession()
     const worker = new Session({
       backend,
       link: new CoordinatorLink(socket),
@@ -141,38 +132,47 @@ async function main(): Promise<void> {
       },
       ...(jobId ? { jobId } : {}),
       p2p: params.get('p2p') !== 'off',
-      adapter: el('adapter').textContent ?? '',
+      adapter,
       agent: navigator.userAgent,
-      onStatus: (st) => {
-        if (st.phase !== 'error' && st.phase !== 'starting' && st.phase !== 'connecting') waitingForJob = false
-        render(st)
-      },
+      onStatus,
     })
+    // the volunteer's throttle and pause carry over to every session the page makes
+    controls.attach(worker)
     leave.onclick = () => {
-      left = true
+      ctx.left = true
       worker.leave()
       leave.disabled = true
-      setText('phase', 'left')
+      controls.disable()
+      render()
     }
-    // For the end-to-end tests and the curious: the worker's state and model from the devtools console.
-    Object.assign(window, { tabgrid: { worker, status: () => worker.status, readModel: () => worker.readModel() } })
+    // For the end-to-end tests and the curious: the worker's state and model, and the controls, from the devtools console.
+    Object.assign(window, {
+      tabgrid: {
+        worker,
+        status: () => worker.status,
+        readModel: () => worker.readModel(),
+        pause: () => controls.pause(),
+        resume: () => controls.resume(),
+        setDuty: (d: number) => controls.setDuty(d),
+      },
+    })
     let code: string | undefined
     await worker.run().catch((e: Error & { code?: string }) => {
       code = e.code
       if (code !== 'ERR_UNKNOWN_JOB' && code !== 'ERR_JOB_CLOSED') console.error(e)
     })
     socket.disconnect()
-    const end = afterSession({ code, reached: !!worker.status.workerId, done: worker.status.phase === 'done', left, tied: !!jobId }, unreached)
+    controls.detach()
+    const end = afterSession({ code, reached: !!worker.status.workerId, done: worker.status.phase === 'done', left: ctx.left, tied: ctx.tied }, unreached)
     unreached = end.unreached
     const next = end.next
     if (next.action === 'stop') break
-    const why = next.why
-    if (why === 'dropped') notice('The connection to the coordinator dropped; rejoining…', true)
-    waitingForJob = why === 'no-job'
-    if (why === 'no-job') notice('No job is taking workers on this coordinator right now. Keep this tab open: it joins the next one.')
+    // between sessions the page waits for a job: the next session's connecting is more of the same wait
+    ctx.waitingForJob = next.why === 'no-job' || next.why === 'next-job'
     await new Promise((r) => setTimeout(r, next.waitMs))
   }
   leave.disabled = true
+  controls.disable()
 }
 
 void main()

@@ -161,5 +161,10 @@ describe('controls', () => {
     expect(samples).toBe(job.data.test.n)
     expect(acc).toBe(job.curve.points[0].testAccuracy)
     expect((await call('GET', '/api/jobs/j-nope/curve.csv')).status).toBe(404)
+    // what volunteers' pages poll: the summary and the curve, no worker lists
+    const glance = (await call('GET', `/api/jobs/${job.id}/glance`, { token: null })).body
+    expect(glance).toMatchObject({ app: 'sgd', id: job.id, samples: 0, startedAt: null, curve: job.curve.points })
+    expect(glance).not.toHaveProperty('workersList')
+    expect((await call('GET', '/api/jobs/j-nope/glance')).status).toBe(404)
   })
 })
