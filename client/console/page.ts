@@ -3,6 +3,7 @@
 import { api, ApiError, type AnyDetail } from './api.ts'
 import { controls } from './controls.ts'
 import { heading } from './dom.ts'
+import { radios } from './fields.ts'
 import { lassoPage } from './page-lasso.ts'
 import { sgdPage } from './page-sgd.ts'
 import type { ViewContext } from './overview.ts'
@@ -67,20 +68,14 @@ export function chartWithAxis<T extends string>(key: string, choices: Array<[T, 
   redraws.set(key, redraw) // the newest detail's: the switch, made once, redraws with it
   if (choices.length < 2) return { nodes: [host], value }
   const toggle = persistent(`${key}:axis`, () => {
-    const fs = document.createElement('fieldset')
+    const fs = radios(`${key}:axis`, 'x axis', choices)
     fs.className = 'axis-toggle'
-    fs.append(Object.assign(document.createElement('legend'), { textContent: 'x axis' }))
-    for (const [v, label] of choices) {
-      const r = Object.assign(document.createElement('input'), { type: 'radio', name: `${key}:axis`, value: v, checked: v === value(), id: `${key}:axis:${v}` })
+    for (const r of fs.querySelectorAll('input')) {
+      r.checked = r.value === value()
       r.addEventListener('change', () => {
-        axes.set(key, v)
+        axes.set(key, r.value)
         redraws.get(key)?.()
       })
-      const l = Object.assign(document.createElement('label'), { htmlFor: r.id, textContent: label })
-      const item = document.createElement('span')
-      item.className = 'radio'
-      item.append(r, l)
-      fs.append(item)
     }
     return fs
   })

@@ -19,6 +19,11 @@ function departedRow(d: DepartedView, middle: (d: DepartedView) => HTMLTableCell
   return [cell(d.id), cell(d.engine), cell(d.adapter || '–'), cell('left'), cell(when(d.joinedAt)), cell(when(d.leftAt)), ...middle(d), cell(d.why, 'why')]
 }
 
+/** A live worker's first cells, for either app: id, engine, adapter, status, when it joined, and no departure. */
+function who(w: WorkerView | LassoWorkerView): HTMLTableCellElement[] {
+  return [cell(w.id), cell(w.engine), cell(w.adapter || '–'), cell(status(w)), cell(w.joinedAt ? when(w.joinedAt) : '–'), cell('–')]
+}
+
 function mark(t: HTMLTableElement, live: number, label: string): HTMLElement {
   const rows = t.tBodies[0].rows
   for (let i = live; i < rows.length; i++) rows[i].classList.add('departed')
@@ -30,12 +35,7 @@ function mark(t: HTMLTableElement, live: number, label: string): HTMLElement {
 export function sgdWorkersTable(j: JobDetail): HTMLElement {
   const departed = j.departed ?? []
   const live = j.workersList.map((w: WorkerView) => [
-    cell(w.id),
-    cell(w.engine),
-    cell(w.adapter || '–'),
-    cell(status(w)),
-    cell(w.joinedAt ? when(w.joinedAt) : '–'),
-    cell('–'),
+    ...who(w),
     cell(w.clock === null ? '–' : String(w.clock), 'clock'),
     cell(w.samples.toLocaleString('en'), 'samples'),
     cell(w.samplesPerSecond.toFixed(1)),
@@ -53,12 +53,7 @@ export function sgdWorkersTable(j: JobDetail): HTMLElement {
 export function lassoWorkersTable(j: LassoDetailView): HTMLElement {
   const departed = j.departed ?? []
   const live = j.workersList.map((w: LassoWorkerView) => [
-    cell(w.id),
-    cell(w.engine),
-    cell(w.adapter || '–'),
-    cell(status(w)),
-    cell(w.joinedAt ? when(w.joinedAt) : '–'),
-    cell('–'),
+    ...who(w),
     cell(w.blocks.length ? `${w.blocks.length}: ${w.blocks.join(' ')}` : 'none'),
     cell(String(w.rounds), 'tasks'),
     cell(w.updates.toLocaleString('en'), 'updates'),

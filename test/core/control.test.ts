@@ -1,24 +1,10 @@
 // An operator's pause, resume and cancel, a volunteer's pause, and the job page's history, on the job core.
 import { beforeEach, describe, expect, it } from 'vitest'
 import { controlOutcome, JobHistory } from '../../coordinator/core/history.ts'
-import type { JobCore, Outbox } from '../../coordinator/core/job.ts'
-import type { Rejection } from '../../protocol/errors.ts'
+import type { JobCore } from '../../coordinator/core/job.ts'
 import { MAX_PROGRESS_POINTS } from '../../protocol/limits.ts'
+import { FakeOutbox } from '../helpers/fake-outbox.ts'
 import { tinyJob, workerUpdate } from '../helpers/tiny-data.ts'
-
-class FakeOutbox implements Outbox {
-  events: Array<{ to: string; event: string; msg: unknown }> = []
-  evicted: Array<{ worker: string; why: Rejection }> = []
-  send(to: string, event: string, msg: unknown) {
-    this.events.push({ to, event, msg })
-  }
-  evict(worker: string, why: Rejection) {
-    this.evicted.push({ worker, why })
-  }
-  of(event: string) {
-    return this.events.filter((e) => e.event === event)
-  }
-}
 
 let out: FakeOutbox
 let now: number

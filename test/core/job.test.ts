@@ -1,28 +1,15 @@
 // The job core without sockets: relay of factors, the parameter server's aggregates, snapshots, bad input, leases.
 import { beforeEach, describe, expect, it } from 'vitest'
-import type { JobCore, Outbox } from '../../coordinator/core/job.ts'
+import type { JobCore } from '../../coordinator/core/job.ts'
 import { arenaFromBytes, maxAbsDiff } from '../../model/params.ts'
 import { applyParts, type Part } from '../../model/update.ts'
 import type { Rejection } from '../../protocol/errors.ts'
 import { unpackBinaries } from '../../protocol/bytes.ts'
 import { encodeFrame, readAggregate, readFrame } from '../../protocol/frames.ts'
 import type { Aggregate, RelayedUpdate } from '../../protocol/messages.ts'
+import { FakeOutbox } from '../helpers/fake-outbox.ts'
 import { mulberry32 } from '../helpers/random.ts'
 import { workerUpdate, tinyDataset, tinyJob } from '../helpers/tiny-data.ts'
-
-class FakeOutbox implements Outbox {
-  events: Array<{ to: string; event: string; msg: unknown }> = []
-  evicted: Array<{ worker: string; why: Rejection }> = []
-  send(to: string, event: string, msg: unknown) {
-    this.events.push({ to, event, msg })
-  }
-  evict(worker: string, why: Rejection) {
-    this.evicted.push({ worker, why })
-  }
-  of(event: string) {
-    return this.events.filter((e) => e.event === event)
-  }
-}
 
 const rand = mulberry32(3)
 let out: FakeOutbox
