@@ -144,6 +144,8 @@ export class JobCore {
   readonly members = new Map<string, Member>()
   /** Members that are ready (linked, holding the model). */
   private readyN = 0
+  /** Of those, the ones their volunteers paused: they compute nothing, so the rate is shared among the others. */
+  private pausedN = 0
   /** Members that said hello and are not ready yet, oldest first. */
   private readonly linking = new Set<string>()
   /** Members with fewer than `peerLinks` links: a joiner is handed peers from these only. */
@@ -325,7 +327,7 @@ export class JobCore {
     const held = this.ledger.leasesOf(worker)
     if (m.ahead !== undefined) return this.leaseAhead(worker, m.ahead, held)
     if (held[0]) return { ok: true, lease: this.grant(held[0], this.ssp.clockOf(worker) ?? 0), done: false }
-    this.members.get(worker)!.paused = false
+    this.setPaused(this.members.get(worker)!, false)
     const l = this.ledger.lease(worker, this.now())
     if (!l) {
       if (this.ssp.deactivate(worker)) this.minMoved()
@@ -362,7 +364,7 @@ export class JobCore {
    */
   private rate(l: Lease): void {
     this.lr = learningRate(this.info.hyper, this.ledger.processed / this.info.shards.count)
-    l.lr = (this.lr / Math.max(1, this.readyCount())) * (this.info.hyper.batch / this.pace.meanRows)
+    l.lr = (this.lr / Math.max(1, this.readyCount() - this.pausedN)) * (this.info.hyper.batch / this.pace.meanRows)
   }
 
   private grant(l: Lease, clock: number): LeaseGrant {
@@ -532,16 +534,21 @@ export class JobCore {
    */
   pause(worker: string, m: Msg<'pause'>): Reply<'pause'> {
     const me = this.members.get(worker)!
+    this.setPaused(me, m.paused)
     if (!m.paused) {
-      me.paused = false
       me.lastProgress = me.lastUpdateAt = this.now()
       return { ok: true, returned: 0 }
     }
-    me.paused = true
     const back = this.ledger.release(worker)
     for (const l of back) this.noteReturned({ worker, shard: l.shard, epoch: l.epoch })
     if (this.ssp.deactivate(worker)) this.minMoved()
     return { ok: true, returned: back.length }
+  }
+
+  private setPaused(m: Member, paused: boolean): void {
+    if (m.paused === paused) return
+    m.paused = paused
+    this.pausedN += paused ? 1 : -1
   }
 
   /**
@@ -582,6 +589,7 @@ export class JobCore {
       samples: gone.samples,
       clock: this.clocksByWorker.get(worker) ?? null,
     })
+    this.setPaused(gone, false)
     this.members.delete(worker)
     this.linking.delete(worker)
     this.unlink(worker)

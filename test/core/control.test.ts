@@ -96,6 +96,7 @@ describe('operator controls', () => {
 describe("a volunteer's pause", () => {
   it('hands its shard back and stops holding the min; its next lease counts it again at the min', () => {
     running('a', 'b')
+    expect(job.ledger.leasesOf('b')[0].lr).toBeCloseTo(job.lr / 2, 12)
     const shard = job.ledger.leasesOf('a')[0].shard
     expect(send('a', 0, -1)).toEqual({ ok: true, clock: 0 })
     expect(send('b', 0, -1)).toEqual({ ok: true, clock: 0 })
@@ -116,6 +117,8 @@ describe("a volunteer's pause", () => {
     }
     expect(out.evicted).toEqual([])
     expect(job.ssp.min).toBe(6)
+    // the job's step is shared among the workers that compute: b's leases since the pause carry all of it
+    expect(job.ledger.leasesOf('b')[0].lr).toBeCloseTo(job.lr, 12)
     expect(job.pause('a', { type: 'pause', paused: false })).toEqual({ ok: true, returned: 0 })
     const l = job.lease('a')
     if (!l.ok || !l.lease) throw new Error('no lease')
