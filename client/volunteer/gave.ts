@@ -4,7 +4,7 @@ import { setText } from './dom.ts'
 import { jobWork, type AnyJobDetail } from './job-poll.ts'
 import { count, minutes, type Tally } from './tally.ts'
 
-/** The share of a job's work that is this page's: "12.5 % of 8,000 samples"; '–' while the job has none. */
+/** The share of a job's work that is this page's: "13 % of the job’s 8,000 samples" (one decimal below 10 %); '–' while the job has none. */
 export function shareText(mine: number, detail: AnyJobDetail | null): string {
   if (!detail) return '–'
   const total = jobWork(detail)
