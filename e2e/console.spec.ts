@@ -1,6 +1,6 @@
 // The operator console as an operator drives it: nothing without the token, sign-in, a job made from an uploaded
 // CSV, two tabs joining on its page, pause / resume with the clocks held, the ledger's proof, downloads that load in
-// TF.js, and a second job cancelled; with screenshots of a running job's page for docs/.
+// TF.js, a second job cancelled and a Lasso job made from the form; with screenshots of a running job's page for docs/.
 import * as tf from '@tensorflow/tfjs'
 import type { Page } from '@playwright/test'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -182,6 +182,8 @@ test('the console: sign-in, a job from an upload, pause and resume, downloads th
     await con.waitForTimeout(2000)
     expect(await clocks()).toBe(held)
     expect((await detail()).state).toBe('paused')
+    // the volunteers' pages say who paused it, as a wait, not an error
+    for (const t of tabs) await expect(t.page.locator('#state')).toHaveAttribute('data-state', 'operator-paused')
     lap(`paused, clocks held at ${held} (the job takes ${Math.ceil((ROWS * 5) / 6 / BATCH) * EPOCHS} clocks of all workers together)`)
 
     // the screenshots for docs/: this job's page at a desktop's and a phone's width (no sideways page scroll there)
@@ -285,6 +287,26 @@ test('the console: sign-in, a job from an upload, pause and resume, downloads th
     const closed = await post(`/api/jobs/${id2}/resume`, TOKEN)
     expect(closed.status).toBe(409)
     expect(((await closed.json()) as { code: string }).code).toBe('ERR_JOB_CLOSED')
+
+    // a Lasso job from the same form, on a built-in regression set: its page is a Lasso page, and it cancels alike
+    await con.getByRole('link', { name: '← All jobs' }).click()
+    await form.getByRole('radio', { name: 'Lasso (coordinate descent)' }).check()
+    await form.getByRole('radio', { name: 'built-in' }).check()
+    await form.getByLabel('Built-in data set', { exact: true }).selectOption('correlated:500x2000')
+    await form.getByLabel('Name', { exact: true }).fill('lasso from the console')
+    await form.getByLabel('columns per block').fill('250')
+    await form.getByLabel('scheduler').selectOption('shotgun')
+    await form.getByRole('button', { name: 'Create job' }).click()
+    await con.waitForURL((u) => u.hash.startsWith('#job=') && !u.hash.endsWith(id) && !u.hash.endsWith(id2))
+    const id3 = decodeURIComponent(/#job=(.+)$/.exec(con.url())![1])
+    const lasso = srv.store.lasso.get(id3)!
+    expect(lasso.info).toMatchObject({ name: 'lasso from the console', dataset: { n: 500, p: 2000 }, hyper: { blockColumns: 250, scheduler: 'shotgun' } })
+    const third = con.locator(`section.job-page[data-job="${id3}"]`)
+    await expect(third.locator('.app-lasso')).toHaveText('Lasso')
+    con.once('dialog', (d) => void d.accept())
+    await third.getByRole('button', { name: 'Cancel' }).click()
+    await expect(third.locator('.state-failed')).toBeVisible()
+    expect(lasso.summary()).toMatchObject({ state: 'failed', reason: 'cancelled by the operator' })
 
     // signing out takes the controls away again
     await con.getByRole('button', { name: 'Sign out' }).click()
