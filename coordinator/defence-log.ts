@@ -18,7 +18,9 @@ export function defenceLogger(log: Logger): (e: DefenceEvent) => void {
         return
       case 'rejected': {
         const n = lines.hit(`rejected ${e.worker} ${e.code}`)
-        if (n !== null) log.warn({ worker: e.worker, type: e.type, code: e.code, reason: e.reason, ...(n > 1 ? { count: n } : {}) }, 'message refused')
+        // a job that ended under messages on their way (an operator's cancel) is no sign of a bad tab
+        const level = e.code === 'ERR_JOB_CLOSED' ? 'info' : 'warn'
+        if (n !== null) log[level]({ worker: e.worker, type: e.type, code: e.code, reason: e.reason, ...(n > 1 ? { count: n } : {}) }, 'message refused')
         return
       }
       default: {
