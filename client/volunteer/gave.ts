@@ -16,15 +16,15 @@ export function shareText(mine: number, detail: AnyJobDetail | null): string {
 
 /**
  * Fills the card for the job `jobId` (the one at hand, or the last one worked on) with the coordinator's `detail` of
- * it when known.
+ * it when known; the share compares `mineAtDetail` (this page's work when the detail came) with the job's total then.
  */
-export function renderGave(tally: Tally, jobId: string | null, detail: AnyJobDetail | null): void {
+export function renderGave(tally: Tally, jobId: string | null, detail: AnyJobDetail | null, mineAtDetail: number): void {
   const t = jobId ? tally.job(jobId) : undefined
   const lasso = t?.app === 'lasso'
   setText('gave-work-label', lasso ? 'Coordinate updates' : 'Samples trained')
   setText('gave-work', t ? count(t.work) : '0')
   setText('gave-time', minutes(t?.ms ?? 0))
-  setText('gave-share', t && detail && detail.id === t.id ? shareText(t.work, detail) : '–')
+  setText('gave-share', t && detail && detail.id === t.id ? shareText(mineAtDetail, detail) : '–')
   setText('gave-job', t ? t.name : 'none yet')
   const all = tally.totals()
   const parts = [

@@ -51,11 +51,14 @@ const chart = new JobChart(el('chart'), el('chart-summary'))
 /** The job the "gave" card and the chart are about: the one at hand, or the last one worked on. */
 let shownJob: string | null = null
 let detail: AnyJobDetail | null = null
+/** This page's work on the job when `detail` came: its share is of the job's total then, not of an older one. */
+let mineAtDetail = 0
 let current: WorkerStatus | null = null
 const poll = new JobPoll((d) => {
   detail = d
+  mineAtDetail = tally.job(d.id)?.work ?? 0
   chart.draw(d)
-  renderGave(tally, shownJob, detail)
+  renderGave(tally, shownJob, detail, mineAtDetail)
 })
 
 /** The state sentence (#state) and word (#phase), with data-state for tests and tone for the looks. */
@@ -81,7 +84,7 @@ function render(): void {
     if (!s) return
     renderState(s)
     renderDetails(s)
-    renderGave(tally, shownJob, detail)
+    renderGave(tally, shownJob, detail, mineAtDetail)
   })
 }
 
@@ -108,7 +111,7 @@ function onStatus(s: WorkerStatus): void {
 // time at work is counted once a second, and the card redrawn with it
 setInterval(() => {
   tally.tick()
-  renderGave(tally, shownJob, detail)
+  renderGave(tally, shownJob, detail, mineAtDetail)
 }, 1000)
 
 async function main(): Promise<void> {
