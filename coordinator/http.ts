@@ -9,10 +9,11 @@ import { CreateLassoJobSchema } from '../protocol/lasso.ts'
 import { toTfjsModel } from '../model/export.ts'
 import type { JobCore } from './core/job.ts'
 import type { LassoJob } from './core/lasso-job.ts'
+import type { DataCatalog } from '../protocol/operator.ts'
 import type { DataRoots } from './data/index.ts'
 import type { DurableStore } from './durable/types.ts'
 import { curveCsv } from './ops/curve-csv.ts'
-import { BUILTIN_DATA, findDataFiles, type Catalog } from './ops/catalog.ts'
+import { BUILTIN_DATA, findDataFiles } from './ops/catalog.ts'
 import { UploadError, type Uploads } from './ops/uploads.ts'
 import { ClockAheadError, NoHistoryError, type JobStore } from './store.ts'
 
@@ -106,7 +107,7 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots, upl
   // What a job can be started on: the built-in sets and the data files under the data roots (uploads included).
   app.get('/api/data', async (req, res) => {
     if (!operator(req, res)) return
-    const catalog: Catalog = { builtin: BUILTIN_DATA, files: await findDataFiles(dataRoots.dirs), maxUploadBytes: uploads.maxBytes }
+    const catalog: DataCatalog = { builtin: BUILTIN_DATA, files: await findDataFiles(dataRoots.dirs), maxUploadBytes: uploads.maxBytes }
     res.json(catalog)
   })
   // A data file from the console, as the raw body: ?name=FILE, and &into=ID to add a file (IDX) to an earlier upload.

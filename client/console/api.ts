@@ -2,6 +2,7 @@
 import type { Rejection } from '../../protocol/errors.ts'
 import type { EdgeView, JobControl, JobDetail, JobSummary } from '../../protocol/job.ts'
 import type { LassoDetail, LassoSummary } from '../../protocol/lasso.ts'
+import type { DataCatalog, UploadView } from '../../protocol/operator.ts'
 import { token } from './token.ts'
 
 /** A row of GET /api/jobs: an SGD or a Lasso job, told apart by `app`. */
@@ -12,19 +13,9 @@ export type LassoDetailView = LassoDetail & { edge: EdgeView }
 export type AnyDetail = JobDetail | LassoDetailView
 
 /** GET /api/data: what a new job may read (operator only). */
-export interface DataChoices {
-  builtin: Array<{ spec: string; app: 'sgd' | 'lasso'; description: string }>
-  files: Array<{ spec: string; app: 'sgd' | 'lasso' | 'both'; path: string; bytes: number }>
-  maxUploadBytes: number
-}
-
+export type DataChoices = DataCatalog
 /** POST /api/uploads: the upload's id, its files, and the `data` spec a job reads it with. */
-export interface UploadReply {
-  id: string
-  files: string[]
-  spec: string
-  bytes: number
-}
+export type UploadReply = UploadView
 
 /** A refused API call: the HTTP status and the coordinator's code and reason (`ERR_UNAUTHORIZED`, …). */
 export class ApiError extends Error {

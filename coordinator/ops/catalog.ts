@@ -1,24 +1,9 @@
 // What data an operator can start a job on: the built-in sets, and the data files found under the data roots.
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { DataCatalog } from '../../protocol/operator.ts'
 
-/** A data set a job can name: its spec (the job's `data`), which app takes it, and what it is. */
-export interface CatalogEntry {
-  spec: string
-  app: 'sgd' | 'lasso' | 'both'
-  path?: string
-  bytes?: number
-  description?: string
-}
-
-/** GET /api/data. */
-export interface Catalog {
-  builtin: Array<{ spec: string; app: 'sgd' | 'lasso'; description: string }>
-  files: Array<Required<Pick<CatalogEntry, 'spec' | 'app' | 'path' | 'bytes'>>>
-  maxUploadBytes: number
-}
-
-export const BUILTIN_DATA: Catalog['builtin'] = [
+export const BUILTIN_DATA: DataCatalog['builtin'] = [
   { spec: 'builtin', app: 'sgd', description: 'synthetic 28×28 digits, 10 classes (generated, no download)' },
   { spec: 'correlated:500x2000', app: 'lasso', description: 'a generated regression: 500 samples, 2,000 features in correlated blocks' },
   { spec: 'correlated', app: 'lasso', description: 'a generated regression: 2,000 samples, 10,000 features in correlated blocks' },
@@ -38,8 +23,8 @@ const MAX_FILES = 500
  * @example
  * (await findDataFiles(['/srv/data'])).map((f) => f.spec) // ['csv:/srv/data/iris.csv', 'idx:/srv/data/mnist']
  */
-export async function findDataFiles(roots: readonly string[]): Promise<Catalog['files']> {
-  const out: Catalog['files'] = []
+export async function findDataFiles(roots: readonly string[]): Promise<DataCatalog['files']> {
+  const out: DataCatalog['files'] = []
   let seen = 0
   const walk = async (dir: string, depth: number): Promise<void> => {
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => [])

@@ -6,22 +6,13 @@ import { join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { Transform } from 'node:stream'
+import type { UploadView } from '../../protocol/operator.ts'
 
 /** A file name an upload may have: letters, digits, `.`, `_`, `-`, and a data set's ending. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/
 const DATA_FILE = /(\.csv|-ubyte|\.idx\d?-ubyte|\.idx)(\.gz)?$/i
 const IDX_FILE = /(-ubyte|\.idx)(\.gz)?$/i
 const UPLOAD_ID = /^u-[0-9a-f]{8}$/
-
-/** What a finished upload holds, and the data spec a job names it by. */
-export interface UploadView {
-  id: string
-  files: string[]
-  /** `csv:<file>` for a CSV; `idx:<folder>` once the upload holds IDX files. */
-  spec: string
-  /** Bytes of this file. */
-  bytes: number
-}
 
 /** Why an upload was refused: 'name' (400), 'unknown' (404), 'size' (413). */
 export class UploadError extends Error {
