@@ -15,7 +15,7 @@ import type { DurableStore } from './durable/types.ts'
 import { curveCsv } from './ops/curve-csv.ts'
 import { BUILTIN_DATA, findDataFiles } from './ops/catalog.ts'
 import { UploadError, type Uploads } from './ops/uploads.ts'
-import { ClockAheadError, NoHistoryError, type JobStore } from './store.ts'
+import { ClockAheadError, NoHistoryError, type AnyJob, type JobStore } from './store.ts'
 
 export interface HttpOptions {
   store: JobStore
@@ -83,6 +83,13 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots, upl
     return false
   }
 
+  /** A job of either app by id; answers 404 ERR_UNKNOWN_JOB when there is none. */
+  const anyOr404 = (req: Request, res: Response): AnyJob | undefined => {
+    const job = store.any(String(req.params.id))
+    if (!job) res.status(404).json(reject('ERR_UNKNOWN_JOB', `no job ${req.params.id}`))
+    return job
+  }
+
   const page = (file: string) => (_req: Request, res: Response) => {
     const path = join(clientDir, file)
     if (!existsSync(path)) {
@@ -142,11 +149,8 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots, upl
   }
   // The job's curve as CSV: SGD's test evaluations, Lasso's objective over rounds.
   app.get('/api/jobs/:id/curve.csv', (req, res) => {
-    const job = store.any(String(req.params.id))
-    if (!job) {
-      res.status(404).json(reject('ERR_UNKNOWN_JOB', `no job ${req.params.id}`))
-      return
-    }
+    const job = anyOr404(req, res)
+    if (!job) return
     res.set({ 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${job.id}-curve.csv"`, 'cache-control': 'no-store' })
     res.send(curveCsv(job))
   })
@@ -204,11 +208,8 @@ export function createApp({ store, clientDir, operatorToken, log, dataRoots, upl
   })
   // The summary and the curve: what volunteers' pages poll (JobGlance), cheap whatever the grid's size.
   app.get('/api/jobs/:id/glance', (req, res) => {
-    const job = store.any(String(req.params.id))
-    if (!job) {
-      res.status(404).json(reject('ERR_UNKNOWN_JOB', `no job ${req.params.id}`))
-      return
-    }
+    const job = anyOr404(req, res)
+    if (!job) return
     const glance: JobGlance = job.app === 'lasso' ? { ...job.summary(), curve: job.curve.slice() } : { ...job.summary(), startedAt: job.startedAt, curve: job.curve.points }
     res.set('cache-control', 'no-store').json(glance)
   })

@@ -101,6 +101,14 @@ export function isEnded(state: JobState): boolean {
   return state === 'done' || state === 'failed'
 }
 
+/**
+ * Whether a refusal only says that the job ended while the message was on its way (an operator's cancel): for the
+ * worker that is the end of its work, not an error.
+ */
+export function endedUnder(code: string | undefined, state: JobState): boolean {
+  return code === 'ERR_JOB_CLOSED' && isEnded(state)
+}
+
 /** What an operator may do to a job (POST /api/jobs/:id/pause|resume|cancel). */
 export type JobControl = 'pause' | 'resume' | 'cancel'
 

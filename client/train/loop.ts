@@ -4,7 +4,7 @@ import type { ModelPlan } from '../../model/plan.ts'
 import type { Path } from '../../model/update.ts'
 import { TabgridError } from '../../protocol/errors.ts'
 import { encodeFrame } from '../../protocol/frames.ts'
-import { isEnded, type JobInfo } from '../../protocol/job.ts'
+import { endedUnder, isEnded, type JobInfo } from '../../protocol/job.ts'
 import type { ClockView, LeaseGrant } from '../../protocol/messages.ts'
 import { decodeShard } from '../../protocol/shard.ts'
 import type { Engine } from '../gpu/engine.ts'
@@ -144,9 +144,15 @@ export class Loop {
    */
   private async closedOk(p: Promise<unknown>): Promise<void> {
     await p.catch((e: unknown) => {
-      if ((e as TabgridError).code === 'ERR_JOB_CLOSED' && isEnded(this.h.job.state)) return
-      throw e
+      if (!endedUnder((e as TabgridError).code, this.h.job.state)) throw e
     })
+  }
+
+  /** The answers a shard's updates asked for, awaited at the next boundary (a session that stops never awaits them). */
+  private awaitLater(acks: Array<Promise<unknown>>): void {
+    this.pending = this.closedOk(Promise.all(acks))
+    // its refusal (or the timeout of a socket that closed under it) is then no one's to handle
+    this.pending.catch(() => undefined)
   }
 
   /**
@@ -192,20 +198,15 @@ export class Loop {
     let clockStart = performance.now()
     let applyAtStart = time.applyMs
     for (let row0 = 0, rows = 0; row0 < shard.n; row0 += rows) {
-      if (!(await this.mayGoOn())) {
-        // the shard is left unfinished: the coordinator hands it out again (a pause) or the job is over
-        this.pending = this.closedOk(Promise.all(acks))
-        this.pending.catch(() => undefined)
-        return
-      }
       const applyBefore = time.applyMs
       const waitStart = performance.now()
       await this.gate(clock)
       // peers' updates applied meanwhile count as applying, not waiting
       const waited = performance.now() - waitStart - (time.applyMs - applyBefore)
+      // the gate lets go when the job pauses or ends, or the volunteer pauses: an operator's pause is waited out here
       if (!(await this.mayGoOn())) {
-        this.pending = this.closedOk(Promise.all(acks))
-        this.pending.catch(() => undefined)
+        // the shard is left unfinished: the coordinator hands it out again (a volunteer's pause) or the job is over
+        this.awaitLater(acks)
         return
       }
       h.setPhase('training')
@@ -249,8 +250,8 @@ export class Loop {
         try {
           at = (await ack).clock
         } catch (e) {
-          await this.closedOk(Promise.reject(e))
-          return
+          if (endedUnder((e as TabgridError).code, h.job.state)) return
+          throw e
         } finally {
           h.inbox.releaseServer(at, ps)
         }
@@ -295,10 +296,7 @@ export class Loop {
     // (`rejected`, or a refused ack). With the next lease granted ahead and its shard fetched, the boundary costs
     // nothing; without (at an epoch's end), one round trip and the fetch.
     link.send('shard-done', { type: 'shard-done', lease: lease.id })
-    // awaited at the next boundary; a session that stops first never awaits it, and its refusal (or the timeout of a
-    // socket that closed under it) is no one's to handle
-    this.pending = this.closedOk(Promise.all(acks))
-    this.pending.catch(() => undefined)
+    this.awaitLater(acks)
   }
 
   /** Waits until the SSP bound and the read guarantee allow clock c; asks for resends of what is overdue. */

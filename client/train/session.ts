@@ -6,7 +6,7 @@ import { arenaFromBytes } from '../../model/params.ts'
 import type { Path } from '../../model/update.ts'
 import { asBytes } from '../../protocol/bytes.ts'
 import { TabgridError } from '../../protocol/errors.ts'
-import { isEnded, maxRowsOf, type CommView, type JobInfo } from '../../protocol/job.ts'
+import { endedUnder, maxRowsOf, type CommView, type JobInfo } from '../../protocol/job.ts'
 import type { LassoJobInfo } from '../../protocol/lasso.ts'
 import type { ClockTime, ClockView } from '../../protocol/messages.ts'
 import type { Engine } from '../gpu/engine.ts'
@@ -311,7 +311,7 @@ export class Session implements LoopHost {
     // the refusal of an update sent without an ack (Loop): the same as a refused ack, the work stops
     link.on('rejected', (r) => {
       // an update that was on its way when the job ended (an operator's cancel): the work is over, not wrong
-      if (r.code === 'ERR_JOB_CLOSED' && this.status.job && isEnded(this.status.job.state)) return
+      if (this.status.job && endedUnder(r.code, this.status.job.state)) return
       this.destroy(new TabgridError(r.code, r.reason))
     })
     const hello = await link.request('hello', {
