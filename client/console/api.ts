@@ -2,7 +2,7 @@
 import type { Rejection } from '../../protocol/errors.ts'
 import type { EdgeView, JobControl, JobDetail, JobSummary } from '../../protocol/job.ts'
 import type { LassoDetail, LassoSummary } from '../../protocol/lasso.ts'
-import type { DataCatalog, UploadView } from '../../protocol/operator.ts'
+import type { UploadView } from '../../protocol/operator.ts'
 import { token } from './token.ts'
 
 /** A row of GET /api/jobs: an SGD or a Lasso job, told apart by `app`. */
@@ -12,10 +12,6 @@ export type LassoDetailView = LassoDetail & { edge: EdgeView }
 /** GET /api/jobs/:id of either app. */
 export type AnyDetail = JobDetail | LassoDetailView
 
-/** GET /api/data: what a new job may read (operator only). */
-export type DataChoices = DataCatalog
-/** POST /api/uploads: the upload's id, its files, and the `data` spec a job reads it with. */
-export type UploadReply = UploadView
 
 /** A refused API call: the HTTP status and the coordinator's code and reason (`ERR_UNAUTHORIZED`, …). */
 export class ApiError extends Error {
@@ -67,9 +63,9 @@ export function controlJob(id: string, action: JobControl): Promise<AnySummary> 
 }
 
 /** Uploads one file's bytes; `into` adds it to an earlier upload (the 2nd and later IDX files). */
-export function uploadFile(file: File, into?: string): Promise<UploadReply> {
+export function uploadFile(file: File, into?: string): Promise<UploadView> {
   const q = new URLSearchParams({ name: file.name, ...(into ? { into } : {}) })
-  return api<UploadReply>(`/api/uploads?${q}`, { method: 'POST', operator: true, headers: { 'content-type': 'application/octet-stream' }, body: file })
+  return api<UploadView>(`/api/uploads?${q}`, { method: 'POST', operator: true, headers: { 'content-type': 'application/octet-stream' }, body: file })
 }
 
 /** In words for the page: `ERR_X: reason` for a refusal, else the error's message. */

@@ -1,11 +1,12 @@
 // The create form's data source: a built-in set, a file on the server (inside its data roots), or an upload (a CSV,
 // or the IDX files of one set together); and, for a Lasso job on a CSV, the target column.
 import { bytes } from '../volunteer/dom.ts'
-import { api, describe, uploadFile, type DataChoices } from './api.ts'
+import type { DataCatalog } from '../../protocol/operator.ts'
+import { api, describe, uploadFile } from './api.ts'
 import { checked, field, input, radios, select, setOptions } from './fields.ts'
 
 /** Until GET /api/data answers (or where it cannot), the built-in sets each app always has. */
-const FALLBACK: DataChoices = {
+const FALLBACK: DataCatalog = {
   builtin: [
     { spec: 'builtin', app: 'sgd', description: 'synthetic 28×28 digits' },
     { spec: 'correlated', app: 'lasso', description: 'correlated regression data' },
@@ -62,7 +63,7 @@ export function dataBlock(): DataBlock {
   }
   /** Asks the coordinator what there is (again when the server's files are chosen: an upload adds one). */
   const load = () =>
-    api<DataChoices>('/api/data', { operator: true })
+    api<DataCatalog>('/api/data', { operator: true })
       .then((c) => {
         choices = c
         note.textContent = ''

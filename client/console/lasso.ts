@@ -3,7 +3,7 @@
 import type uPlot from 'uplot'
 import { bytes } from '../volunteer/dom.ts'
 import type { LassoDetailView } from './api.ts'
-import { drawChart } from './charts.ts'
+import { drawChart } from '../charts.ts'
 import { defenceBox, edgeCounts, refusals } from './defences.ts'
 import { cell, table } from './dom.ts'
 import { scroller } from './view.ts'

@@ -2,7 +2,7 @@
 // max clock) over time.
 import uPlot from 'uplot'
 import type { ProgressPoint } from '../../protocol/job.ts'
-import { drawChart } from './charts.ts'
+import { drawChart } from '../charts.ts'
 
 /** Samples per second between consecutive progress points, with the workers at each, over seconds since `start`. */
 export function plotThroughput(points: ProgressPoint[], host: HTMLElement, key: string, start: number | null, unit = 'samples/s'): void {

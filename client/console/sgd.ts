@@ -3,7 +3,7 @@
 import type uPlot from 'uplot'
 import type { JobDetail } from '../../protocol/job.ts'
 import { bytes } from '../volunteer/dom.ts'
-import { drawChart } from './charts.ts'
+import { drawChart } from '../charts.ts'
 import { clockTime } from './clock-time.ts'
 import { defenceBox, edgeCounts, refusals } from './defences.ts'
 import { cell, pct, table } from './dom.ts'

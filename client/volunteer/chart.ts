@@ -1,13 +1,13 @@
 // The volunteer page's live chart of its job: test accuracy over time (SGD) or the objective over rounds (Lasso),
 // drawn with uPlot, sized to its card, with a one-line text summary for people who do not see it.
-import uPlot from 'uplot'
-import 'uplot/dist/uPlot.min.css'
-import type { AnyJobDetail } from './job-poll.ts'
+import type uPlot from 'uplot'
+import type { JobGlance } from '../../protocol/job.ts'
+import { drawChart } from '../charts.ts'
 
 const HEIGHT = 180
 
 /** The chart's data and labels for a job's curve: x ascending (SGD: minutes since the job started; Lasso: rounds). */
-export function chartSeries(d: AnyJobDetail): { x: number[]; y: number[]; xLabel: string; yLabel: string; summary: string } {
+export function chartSeries(d: JobGlance): { x: number[]; y: number[]; xLabel: string; yLabel: string; summary: string } {
   if (d.app === 'lasso') {
     const c = d.curve
     const last = c.at(-1)
@@ -34,62 +34,35 @@ export function chartSeries(d: AnyJobDetail): { x: number[]; y: number[]; xLabel
 
 /**
  * One chart in `host` (its text summary in `caption`), rebuilt when the job or its app changes and fed new data
- * otherwise; its width follows the host's.
+ * otherwise; its width follows the host's (client/charts.ts).
  *
  * @example
  * const chart = new JobChart(el('chart'), el('chart-summary'))
  * poll = new JobPoll((d) => chart.draw(d))
  */
 export class JobChart {
-  private plot: uPlot | null = null
-  private key = ''
-  private readonly resize = new ResizeObserver(() => this.fit())
-
   constructor(
     private readonly host: HTMLElement,
     private readonly caption: HTMLElement,
-  ) {
-    this.resize.observe(host)
-  }
+  ) {}
 
-  draw(d: AnyJobDetail): void {
+  draw(d: JobGlance): void {
     const s = chartSeries(d)
     this.caption.textContent = s.summary
     this.host.setAttribute('aria-label', `${d.app === 'lasso' ? 'Objective' : 'Test accuracy'} of job ${d.name}: ${s.summary}`)
-    const key = `${d.id}:${d.app}`
-    const data: uPlot.AlignedData = [s.x, s.y]
-    if (this.plot && this.key === key) {
-      this.plot.setData(data)
-      return
-    }
-    this.plot?.destroy()
-    this.key = key
     const stroke = d.app === 'lasso' ? '#b26a00' : '#1d4ed8'
-    this.plot = new uPlot(
-      {
-        width: this.width(),
-        height: HEIGHT,
-        legend: { show: false },
-        cursor: { show: false },
-        // the objective falls by orders of magnitude: a log scale shows its late progress too
-        scales: { x: { time: false }, y: d.app === 'lasso' ? { distr: 3 } : { range: [0, 100] } },
-        axes: [
-          { label: s.xLabel, size: 40, values: (_u, v) => v.map(short) },
-          { label: s.yLabel, size: 50, values: (_u, v) => v.map(short) },
-        ],
-        series: [{}, { label: s.yLabel, stroke, width: 2, points: { show: true, size: 4 } }],
-      },
-      data,
-      this.host,
-    )
-  }
-
-  private width(): number {
-    return Math.max(200, Math.floor(this.host.clientWidth || 320))
-  }
-
-  private fit(): void {
-    if (this.plot && Math.abs(this.plot.width - this.width()) > 1) this.plot.setSize({ width: this.width(), height: HEIGHT })
+    const opts = () => ({
+      legend: { show: false },
+      cursor: { show: false },
+      // the objective falls by orders of magnitude: a log scale shows its late progress too
+      scales: { x: { time: false }, y: d.app === 'lasso' ? { distr: 3 } : { range: [0, 100] as uPlot.Range.MinMax } },
+      axes: [
+        { label: s.xLabel, size: 40, values: (_u: uPlot, v: number[]) => v.map(short) },
+        { label: s.yLabel, size: 50, values: (_u: uPlot, v: number[]) => v.map(short) },
+      ],
+      series: [{}, { label: s.yLabel, stroke, width: 2, points: { show: true, size: 4 } }],
+    })
+    drawChart(`${d.id}:${d.app}`, this.host, opts, [s.x, s.y], HEIGHT)
   }
 }
 

@@ -1,11 +1,12 @@
 // The "What this tab gave" card: the work and time given to the job at hand, its share of the job, and the page's
 // totals over every job it worked on since it was opened.
 import { setText } from './dom.ts'
-import { jobWork, type AnyJobDetail } from './job-poll.ts'
+import type { JobGlance } from '../../protocol/job.ts'
+import { jobWork } from './job-poll.ts'
 import { count, minutes, type Tally } from './tally.ts'
 
 /** The share of a job's work that is this page's: "13 % of the job’s 8,000 samples" (one decimal below 10 %); '–' while the job has none. */
-export function shareText(mine: number, detail: AnyJobDetail | null): string {
+export function shareText(mine: number, detail: JobGlance | null): string {
   if (!detail) return '–'
   const total = jobWork(detail)
   const unit = detail.app === 'lasso' ? 'coordinate updates' : 'samples'
@@ -18,7 +19,7 @@ export function shareText(mine: number, detail: AnyJobDetail | null): string {
  * Fills the card for the job `jobId` (the one at hand, or the last one worked on) with the coordinator's `detail` of
  * it when known; the share compares `mineAtDetail` (this page's work when the detail came) with the job's total then.
  */
-export function renderGave(tally: Tally, jobId: string | null, detail: AnyJobDetail | null, mineAtDetail: number): void {
+export function renderGave(tally: Tally, jobId: string | null, detail: JobGlance | null, mineAtDetail: number): void {
   const t = jobId ? tally.job(jobId) : undefined
   const lasso = t?.app === 'lasso'
   setText('gave-work-label', lasso ? 'Coordinate updates' : 'Samples trained')

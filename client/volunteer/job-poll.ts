@@ -5,11 +5,8 @@ import { isEnded, type JobGlance } from '../../protocol/job.ts'
 /** How often the page asks for its job's glance. */
 export const JOB_POLL_MS = 2000
 
-/** The summary, start and curve of the tab's job, of either app. */
-export type AnyJobDetail = JobGlance
-
 /** The job's total work: SGD samples in accepted updates, Lasso coordinate updates applied. */
-export function jobWork(d: AnyJobDetail): number {
+export function jobWork(d: JobGlance): number {
   return d.app === 'lasso' ? d.updates : d.samples
 }
 
@@ -27,7 +24,7 @@ export class JobPoll {
   private ended = false
 
   constructor(
-    private readonly onDetail: (d: AnyJobDetail) => void,
+    private readonly onDetail: (d: JobGlance) => void,
     private readonly fetchJson: (url: string) => Promise<unknown> = defaultFetch,
     /** A hidden tab asks nothing (nobody sees the chart): it asks again once shown. */
     private readonly visible: () => boolean = () => typeof document === 'undefined' || !document.hidden,
@@ -47,7 +44,7 @@ export class JobPoll {
       return
     }
     try {
-      const d = (await this.fetchJson(`/api/jobs/${encodeURIComponent(id)}/glance`)) as AnyJobDetail
+      const d = (await this.fetchJson(`/api/jobs/${encodeURIComponent(id)}/glance`)) as JobGlance
       if (this.id !== id) return
       this.onDetail(d)
       if (isEnded(d.state)) this.ended = true

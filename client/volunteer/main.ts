@@ -12,7 +12,8 @@ import { chooseBackend, type DeviceView } from './device.ts'
 import { renderDetails } from './details.ts'
 import { el, setData, setText } from './dom.ts'
 import { renderGave } from './gave.ts'
-import { JobPoll, type AnyJobDetail } from './job-poll.ts'
+import type { JobGlance } from '../../protocol/job.ts'
+import { JobPoll } from './job-poll.ts'
 import { describeState, type PageContext } from './state.ts'
 import { Tally } from './tally.ts'
 import './volunteer.css'
@@ -50,7 +51,7 @@ const controls = new Controls(el('pause') as HTMLButtonElement, el('throttle'))
 const chart = new JobChart(el('chart'), el('chart-summary'))
 /** The job the "gave" card and the chart are about: the one at hand, or the last one worked on. */
 let shownJob: string | null = null
-let detail: AnyJobDetail | null = null
+let detail: JobGlance | null = null
 /** This page's work on the job when `detail` came: its share is of the job's total then, not of an older one. */
 let mineAtDetail = 0
 let current: WorkerStatus | null = null

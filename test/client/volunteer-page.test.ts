@@ -4,7 +4,7 @@ import type { RaceResult } from '../../client/gpu/engine-race.ts'
 import { initialStatus, type WorkerStatus } from '../../client/train/status.ts'
 import { adapterName, raceSentence } from '../../client/volunteer/device.ts'
 import { shareText } from '../../client/volunteer/gave.ts'
-import type { AnyJobDetail } from '../../client/volunteer/job-poll.ts'
+import type { JobGlance } from '../../protocol/job.ts'
 import { describeState, errorCode, type PageContext } from '../../client/volunteer/state.ts'
 import { count, minutes, Tally } from '../../client/volunteer/tally.ts'
 import type { JobInfo, JobState } from '../../protocol/job.ts'
@@ -155,12 +155,12 @@ describe('Tally', () => {
 })
 
 describe('shareText', () => {
-  const sgd = (samples: number) => ({ app: 'sgd', samples }) as AnyJobDetail
+  const sgd = (samples: number) => ({ app: 'sgd', samples }) as JobGlance
   it('gives the tab’s share of the job’s work, clamped to 100 %', () => {
     expect(shareText(1200, sgd(8000))).toBe(`15 % of the job’s ${(8000).toLocaleString()} samples`)
     expect(shareText(50, sgd(8000))).toBe(`0.6 % of the job’s ${(8000).toLocaleString()} samples`)
     expect(shareText(9000, sgd(8000))).toMatch(/^100 % of the job’s/)
-    expect(shareText(5, { app: 'lasso', updates: 10 } as AnyJobDetail)).toBe('50 % of the job’s 10 coordinate updates')
+    expect(shareText(5, { app: 'lasso', updates: 10 } as JobGlance)).toBe('50 % of the job’s 10 coordinate updates')
   })
 
   it('says so while there is no detail or no work yet', () => {
